@@ -1,0 +1,34 @@
+#include "cli_common.hpp"
+
+#include "runtime/transformer.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace attnscope::app {
+
+void ModelArgs::addTo(CLI::App& cmd, bool withRuntime) {
+    cmd.add_option("MODEL", model, "Hugging Face model folder or .gguf file")->required();
+    if (!withRuntime) return;
+    cmd.add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
+    cmd.add_option("--dtype", dtype, "compute dtype: f32, bf16 or f16 (softmax is always float32)")
+        ->capture_default_str();
+    cmd.add_option("--threads", threads, "CPU threads (0: all hardware threads)")->capture_default_str();
+}
+
+core::RuntimeOptions ModelArgs::runtimeOptions() const {
+    core::RuntimeOptions o;
+    o.device = core::parseDevice(device);
+    o.dtype = core::parseComputeDtype(dtype);
+    o.threads = threads;
+    return o;
+}
+
+std::unique_ptr<core::Transformer> ModelArgs::load(bool computeSha256) const {
+    return core::Transformer::load(model, runtimeOptions(), computeSha256);
+}
+
+std::string jsonQuote(const std::string& s) {
+    return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+} // namespace attnscope::app

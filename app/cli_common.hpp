@@ -1,0 +1,39 @@
+#pragma once
+// Shared pieces of attnscope-cli: model/runtime flags, JSON-safe printing, the error boundary's exit codes.
+#include "runtime/runtime_options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+namespace attnscope::core {
+class Transformer;
+}
+
+namespace attnscope::app {
+
+constexpr int kExitBadInput = 2; // user input, files, models: one sentence on stderr
+
+struct ModelArgs {
+    std::string model;
+    std::string device = "cpu";
+    std::string dtype = "f32";
+    int threads = 0;
+
+    // Adds MODEL (positional) and --device/--dtype/--threads to a subcommand.
+    void addTo(CLI::App& cmd, bool withRuntime = true);
+    core::RuntimeOptions runtimeOptions() const;
+    std::unique_ptr<core::Transformer> load(bool computeSha256 = false) const;
+};
+
+// A string as a JSON string literal (quotes included), for printing pieces safely.
+std::string jsonQuote(const std::string& s);
+
+// Each subcommand registers itself and sets a callback that runs it; the callback may throw core::Error.
+void addInfoCommand(CLI::App& app);
+void addTokenizeCommand(CLI::App& app);
+void addGenerateCommand(CLI::App& app);
+void addCaptureCommand(CLI::App& app);
+
+} // namespace attnscope::app

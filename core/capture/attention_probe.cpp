@@ -1,0 +1,144 @@
+#include "capture/attention_probe.hpp"
+
+#include "capture/pyramid.hpp"
+#include "store/run_writer.hpp"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace attnscope::core {
+
+namespace {
+
+template <typename T> std::vector<T> toHost(const at::Tensor& t) {
+    auto host = t.to(at::kCPU).contiguous();
+    return std::vector<T>(host.data_ptr<T>(), host.data_ptr<T>() + host.numel());
+}
+
+std::vector<uint16_t> toHalfBits(const at::Tensor& t) {
+    auto host = t.to(at::kCPU, at::kHalf).contiguous();
+    std::vector<uint16_t> bits(host.numel());
+    std::memcpy(bits.data(), host.data_ptr<at::Half>(), bits.size() * 2);
+    return bits;
+}
+
+} // namespace
+
+AttentionProbe::AttentionProbe(const ModelConfig& config, const RunLayout& layout, std::vector<int32_t> ids,
+                               RunWriter& writer)
+    : m_config(config), m_layout(layout), m_ids(std::move(ids)), m_writer(writer), m_tokens(layout.tokens) {
+    if (!m_layout.pyramidLevels.empty()) m_finestLevel = m_layout.pyramidLevels.front();
+    m_residualNorms.assign(size_t((config.nLayers + 1) * m_tokens), std::numeric_limits<float>::quiet_NaN());
+    m_output.loss.assign(size_t(m_tokens), std::numeric_limits<float>::quiet_NaN());
+    m_output.topkIds.assign(size_t(m_tokens * kTopK), -1);
+    m_output.topkProbs.assign(size_t(m_tokens * kTopK), 0.0f);
+}
+
+int64_t AttentionProbe::rowAlignment() const { return int64_t(1) << m_finestLevel; }
+
+void AttentionProbe::onQkv(int64_t layer, int64_t positionBegin, const at::Tensor& q, const at::Tensor& k,
+                           const at::Tensor& v) {
+    // A capture is one prefill pass over the whole sequence; each layer starts here.
+    m_layer = layer;
+    m_rowsDone = 0;
+    m_capture = LayerCapture{};
+    m_capture.q = toHalfBits(q);
+    m_capture.k = toHalfBits(k);
+    m_capture.valueNorm = toHost<float>(at::linalg_vector_norm(v.to(at::kFloat), 2, {-1}));
+    auto f = at::TensorOptions().dtype(at::kFloat).device(q.device());
+    const int64_t H = q.size(0);
+    m_received = at::zeros({H, m_tokens}, f);
+    m_entropy = at::empty({H, m_tokens}, f);
+    m_firstMass = at::empty({H, m_tokens}, f);
+    m_lse = at::empty({H, m_tokens}, f);
+    m_top1 = at::empty({H, m_tokens}, f.dtype(at::kLong));
+    if (m_finestLevel > 0) {
+        const int64_t n = pyramidSize(m_tokens, m_finestLevel);
+        m_pyramidSums = at::zeros({H, n, n}, f);
+        m_pyramidMaxes = at::zeros({H, n, n}, f);
+    }
+}
+
+void AttentionProbe::onProbs(const AttentionBlock& block, at::Tensor& probs, const at::Tensor& scores) {
+    const int64_t r0 = block.queryBegin, B = block.queryCount, K = block.keyCount;
+    m_lse.narrow(1, r0, B).copy_(at::logsumexp(scores, {-1}));
+    m_entropy.narrow(1, r0, B).copy_(at::xlogy(probs, probs).sum(-1).neg_());
+    m_firstMass.narrow(1, r0, B).copy_(probs.select(-1, 0));
+    m_top1.narrow(1, r0, B).copy_(probs.argmax(-1));
+    m_received.narrow(1, 0, K).add_(probs.sum(1));
+    if (m_finestLevel > 0) poolBlockIntoLevel(probs, r0, m_tokens, m_finestLevel, m_pyramidSums, m_pyramidMaxes);
+    if (m_layout.fullProbs) {
+        auto band = at::zeros({probs.size(0), B, m_tokens}, probs.options().dtype(at::kHalf));
+        band.narrow(2, 0, K).copy_(probs);
+        m_writer.writeProbRows(block.layer, r0, B, toHalfBits(band).data());
+    }
+    m_rowsDone += B;
+    if (m_rowsDone == m_tokens) finishLayer();
+}
+
+void AttentionProbe::finishLayer() {
+    const int64_t T = m_tokens;
+    // alpha_k = received_k / (number of queries that see key k) = received_k / (T - k)   (methods.md §1.2)
+    auto seen = at::arange(T, 0, -1, m_received.options());
+    m_capture.received = toHost<float>(m_received);
+    m_capture.alpha = toHost<float>(m_received / seen);
+    m_capture.entropy = toHost<float>(m_entropy);
+    m_capture.firstMass = toHost<float>(m_firstMass);
+    m_capture.lse = toHost<float>(m_lse);
+    m_capture.top1 = toHost<int32_t>(m_top1.to(at::kInt));
+    if (m_finestLevel > 0) {
+        at::Tensor sums = m_pyramidSums, maxes = m_pyramidMaxes;
+        for (int level : m_layout.pyramidLevels) {
+            if (level > m_finestLevel) {
+                at::Tensor coarseSums, coarseMaxes;
+                coarsenLevel(sums, maxes, coarseSums, coarseMaxes);
+                sums = coarseSums;
+                maxes = coarseMaxes;
+            }
+            auto counts = pyramidCellCounts(T, level).to(sums.device());
+            m_capture.pyramid.push_back({level, toHalfBits(sums / counts), toHalfBits(maxes)});
+        }
+    }
+    m_writer.writeLayer(m_layer, m_capture);
+    m_capture = LayerCapture{};
+    if (onLayerDone) onLayerDone(m_layer);
+}
+
+void AttentionProbe::onResidual(int64_t index, int64_t positionBegin, const at::Tensor& x) {
+    auto norms = toHost<float>(at::linalg_vector_norm(x.to(at::kFloat), 2, {-1}));
+    std::copy(norms.begin(), norms.end(), m_residualNorms.begin() + index * m_tokens + positionBegin);
+}
+
+void AttentionProbe::onLogits(int64_t positionBegin, const at::Tensor& logits) {
+    const int64_t n = logits.size(0);
+    auto logp = at::log_softmax(logits, -1);
+    auto [topP, topI] = at::topk(logp, std::min<int64_t>(kTopK, logits.size(1)), -1);
+    auto probs = toHost<float>(topP.exp());
+    auto ids = toHost<int64_t>(topI);
+    const int64_t k = topP.size(1);
+    for (int64_t r = 0; r < n; ++r) {
+        const int64_t t = positionBegin + r;
+        for (int64_t j = 0; j < k; ++j) {
+            m_output.topkIds[t * kTopK + j] = static_cast<int32_t>(ids[r * k + j]);
+            m_output.topkProbs[t * kTopK + j] = probs[r * k + j];
+        }
+    }
+    // Loss at t is -log p(token t+1 | tokens <= t); the last position has no next token (NaN).
+    const int64_t last = std::min(n, m_tokens - 1 - positionBegin);
+    if (last > 0) {
+        std::vector<int64_t> next(m_ids.begin() + positionBegin + 1, m_ids.begin() + positionBegin + 1 + last);
+        auto idx = at::tensor(next, at::kLong).to(logits.device()).unsqueeze(1);
+        auto nll = toHost<float>(logp.narrow(0, 0, last).gather(1, idx).squeeze(1).neg());
+        std::copy(nll.begin(), nll.end(), m_output.loss.begin() + positionBegin);
+    }
+}
+
+void AttentionProbe::finish() {
+    m_writer.writeResidualNorms(m_residualNorms);
+    m_writer.writeOutput(m_output);
+}
+
+} // namespace attnscope::core

@@ -1,0 +1,55 @@
+#pragma once
+// The capture probe: an AttentionHook that reduces each block of probabilities once, while it is hot, into
+// per-head statistics, pyramid levels, optional full rows, Q/K/LSE, residual and value norms, loss and top-k,
+// and streams each finished layer to a RunWriter. Holds at most one layer's reductions. Worker thread only.
+#include "model/model_config.hpp"
+#include "runtime/attention_hook.hpp"
+#include "store/run_types.hpp"
+
+#include <ATen/core/Tensor.h>
+
+#include <functional>
+#include <vector>
+
+namespace attnscope::core {
+
+class RunWriter;
+
+class AttentionProbe : public AttentionHook {
+public:
+    // ids: the whole sequence being captured (for the loss of each next token).
+    AttentionProbe(const ModelConfig& config, const RunLayout& layout, std::vector<int32_t> ids, RunWriter& writer);
+
+    int64_t rowAlignment() const override;
+    void onQkv(int64_t layer, int64_t positionBegin, const at::Tensor& q, const at::Tensor& k,
+               const at::Tensor& v) override;
+    void onProbs(const AttentionBlock& block, at::Tensor& probs, const at::Tensor& scores) override;
+    void onResidual(int64_t index, int64_t positionBegin, const at::Tensor& x) override;
+    void onLogits(int64_t positionBegin, const at::Tensor& logits) override;
+
+    // Writes residual norms and outputs; call after the forward pass.
+    void finish();
+    // Called after each finished layer (progress).
+    std::function<void(int64_t layer)> onLayerDone;
+
+private:
+    void finishLayer();
+
+    ModelConfig m_config;
+    RunLayout m_layout;
+    std::vector<int32_t> m_ids;
+    RunWriter& m_writer;
+    int64_t m_tokens;
+    int m_finestLevel = 0; // 0: no pyramid
+
+    int64_t m_layer = -1;
+    int64_t m_rowsDone = 0;
+    LayerCapture m_capture; // q, k, value norms of the current layer
+    at::Tensor m_received, m_entropy, m_firstMass, m_top1, m_lse; // [H, T] on the model's device
+    at::Tensor m_pyramidSums, m_pyramidMaxes;                     // [H, n, n] at the finest stored level
+
+    std::vector<float> m_residualNorms; // [L+1][T]
+    RunOutput m_output;
+};
+
+} // namespace attnscope::core

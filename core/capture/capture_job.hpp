@@ -1,0 +1,40 @@
+#pragma once
+// One capture: tokenize the prompt, optionally generate, then run one probed prefill over the whole sequence and
+// write the run file (temporary name, renamed when complete). Worker thread; progress and cancel via Progress.
+#include "runtime/sampler.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace attnscope::core {
+
+class Progress;
+class Transformer;
+
+enum class FullMaps { Auto, Always, Never };
+FullMaps parseFullMaps(const std::string& s); // "auto" | "always" | "never"
+
+struct CaptureOptions {
+    std::string prompt;
+    int64_t generate = 0;            // tokens to generate before capturing; their rows are captured too
+    SamplingOptions sampling;
+    FullMaps full = FullMaps::Auto;
+    int64_t fullBudgetBytes = 2ll << 30; // auto keeps full maps while L*H*T*T*2 bytes stays under this
+    int64_t pyramidMaxSide = 1024;   // the finest stored pyramid level has at most this many cells per side
+    std::filesystem::path out;
+};
+
+struct CaptureResult {
+    std::filesystem::path file;
+    int64_t tokens = 0;
+    int64_t generated = 0;
+    bool fullProbs = false;
+    std::vector<int> pyramidLevels;
+};
+
+// Throws Error for bad input, Cancelled when progress->cancel() was called; no file is left under `out` then.
+CaptureResult captureRun(Transformer& model, const CaptureOptions& options, Progress* progress = nullptr);
+
+} // namespace attnscope::core

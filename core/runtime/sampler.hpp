@@ -1,0 +1,26 @@
+#pragma once
+// Picks the next token from float32 logits: greedy (temperature 0), temperature, top-p; seeded and reproducible.
+#include <cstdint>
+#include <span>
+
+namespace attnscope::core {
+
+struct SamplingOptions {
+    double temperature = 0.0; // 0: greedy (argmax, lowest id on ties)
+    double topP = 1.0;        // nucleus mass in (0, 1]; 1 keeps every token
+    uint64_t seed = 0;
+};
+
+class Sampler {
+public:
+    explicit Sampler(const SamplingOptions& options);
+    int32_t next(std::span<const float> logits);
+
+private:
+    double uniform(); // [0, 1), from our own generator so results match across standard libraries
+
+    SamplingOptions m_options;
+    uint64_t m_state;
+};
+
+} // namespace attnscope::core

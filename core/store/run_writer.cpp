@@ -1,0 +1,375 @@
+#include "store/run_writer.hpp"
+
+#include "errors.hpp"
+#include "store/h5_io.hpp"
+#include "store/run_schema.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <map>
+
+namespace attnscope::core {
+
+namespace {
+
+std::string utcNow() {
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+hsize_t clampChunk(int64_t extent, int64_t limit) { return hsize_t(std::max<int64_t>(1, std::min(extent, limit))); }
+
+size_t nextPrime(size_t n) {
+    auto prime = [](size_t v) {
+        for (size_t f = 2; f * f <= v; ++f)
+            if (v % f == 0) return false;
+        return v > 1;
+    };
+    while (!prime(n)) ++n;
+    return n;
+}
+
+} // namespace
+
+struct RunWriter::Impl {
+    std::filesystem::path finalPath, tempPath;
+    H5Io io;
+    RunLayout layout;
+    int64_t L = 0, H = 0, Hkv = 0, d = 0, T = 0;
+    H5Type half = h5HalfType();
+    // The file is declared first so that it is destroyed last, after the objects inside it.
+    H5File file;
+    H5Dataset probs, q, k, lse, top1, valueNorm, residualNorm, loss, topkIds, topkProbs;
+    std::array<H5Dataset, kRunFloatStats.size()> stats;
+    std::map<int, std::array<H5Dataset, 2>> pyramid; // level -> {mean, max}
+    std::vector<uint8_t> layerDone, rowDone;           // rowDone: [L][T] rows of full maps written
+    bool committed = false;
+
+    explicit Impl(std::filesystem::path final) : finalPath(std::move(final)), tempPath(runTemporaryPath(finalPath)),
+                                                 io(tempPath) {}
+
+    [[noreturn]] void badArgument(const std::string& problem) const {
+        throw ArgumentError("Cannot write run file '" + finalPath.string() + "': " + problem + ".");
+    }
+
+    void closeAll() {
+        probs.reset(), q.reset(), k.reset(), lse.reset(), top1.reset(), valueNorm.reset(), residualNorm.reset();
+        loss.reset(), topkIds.reset(), topkProbs.reset();
+        for (auto& s : stats) s.reset();
+        pyramid.clear();
+        file.reset();
+    }
+
+    void create(const RunModelInfo& model, const RunTokens& tokens);
+    void writeTokens(const RunTokens& tokens);
+    void createDatasets();
+    H5Plist mapAccessList() const;
+};
+
+void RunWriter::Impl::create(const RunModelInfo& model, const RunTokens& tokens) {
+    L = model.nLayers, H = model.nHeads, Hkv = model.nKvHeads, d = model.headDim, T = layout.tokens;
+    if (L <= 0 || H <= 0 || Hkv <= 0 || d <= 0 || H % Hkv != 0)
+        badArgument("the model shape (layers " + std::to_string(L) + ", heads " + std::to_string(H) + ", KV heads " +
+                    std::to_string(Hkv) + ", head size " + std::to_string(d) + ") is not valid");
+    if (T <= 0) badArgument("a run needs at least one token");
+    const size_t n = size_t(T);
+    if (tokens.ids.size() != n || tokens.pieces.size() != n || tokens.spans.size() != n ||
+        tokens.generated.size() != n)
+        badArgument("the layout has " + std::to_string(T) + " tokens but the ids, pieces, spans and generated flags " +
+                    "have " + std::to_string(tokens.ids.size()) + ", " + std::to_string(tokens.pieces.size()) + ", " +
+                    std::to_string(tokens.spans.size()) + " and " + std::to_string(tokens.generated.size()));
+    for (size_t i = 0; i < n; ++i) {
+        const auto& [b, e] = tokens.spans[i];
+        if (b < 0 || b > e || e > int64_t(tokens.text.size()))
+            badArgument("the span of token " + std::to_string(i) + " lies outside the text");
+    }
+    // Variable-length HDF5 strings end at the first NUL; one inside would silently cut the text short.
+    if (tokens.text.find('\0') != std::string::npos) badArgument("the text contains a NUL byte");
+    for (int level : layout.pyramidLevels)
+        if (level < 1 || level > 30) badArgument("pyramid level " + std::to_string(level) + " is out of range");
+
+    h5Silence();
+    std::error_code ignored;
+    std::filesystem::remove(tempPath, ignored); // a stale file from a crashed process that had our pid
+    H5Plist fapl(H5Pcreate(H5P_FILE_ACCESS));
+    // Strong close: closing the file closes everything inside it, so an error path cannot leave it open.
+    if (!fapl || H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG) < 0)
+        throw FileError("Cannot create '" + tempPath.string() + "'" + h5Detail() + ".");
+    file = H5File(H5Fcreate(tempPath.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()));
+    if (!file) throw FileError("Cannot create the run file '" + tempPath.string() + "'" + h5Detail() + ".");
+
+    const hid_t root = file.get();
+    io.writeAttr(root, "format", std::string(kRunFormatName));
+    io.writeAttr(root, "format_version", int64_t(kRunFormatVersion));
+    io.writeAttr(root, "created", utcNow());
+    io.writeAttr(root, "producer", std::string("attnscope ") + ATTNSCOPE_VERSION);
+
+    H5Group modelGroup = io.createGroup(root, "/model");
+    io.writeAttr(modelGroup.get(), "architecture", model.architecture);
+    io.writeAttr(modelGroup.get(), "n_layers", L);
+    io.writeAttr(modelGroup.get(), "n_heads", H);
+    io.writeAttr(modelGroup.get(), "n_kv_heads", Hkv);
+    io.writeAttr(modelGroup.get(), "head_dim", d);
+    io.writeAttr(modelGroup.get(), "vocab_size", model.vocabSize);
+    io.writeAttr(modelGroup.get(), "source", model.source);
+    io.writeAttr(modelGroup.get(), "weights_sha256", model.weightsSha256);
+
+    writeTokens(tokens);
+    createDatasets();
+    io.createGroup(root, "/analysis");
+    layerDone.assign(size_t(L), 0);
+    if (layout.fullProbs) rowDone.assign(size_t(L * T), 0);
+}
+
+void RunWriter::Impl::writeTokens(const RunTokens& tokens) {
+    const hid_t root = file.get();
+    io.createGroup(root, "/tokens");
+    const hsize_t t = hsize_t(T);
+    const hsize_t chunk = clampChunk(T, kRunTokenChunk);
+    auto ids = io.createDataset(root, "/tokens/ids", H5T_STD_I32LE, {t}, {chunk}, kRunDeflate);
+    io.writeAll(ids.get(), H5T_NATIVE_INT32, tokens.ids.data(), "/tokens/ids");
+
+    const H5Type utf8 = h5Utf8Type();
+    std::vector<const char*> pieces(tokens.pieces.size());
+    for (size_t i = 0; i < pieces.size(); ++i) pieces[i] = tokens.pieces[i].c_str();
+    auto pieceSet = io.createDataset(root, "/tokens/pieces", utf8.get(), {t});
+    io.writeAll(pieceSet.get(), utf8.get(), pieces.data(), "/tokens/pieces");
+
+    auto spans = io.createDataset(root, "/tokens/spans", H5T_STD_I64LE, {t, 2}, {chunk, 2}, kRunDeflate);
+    io.writeAll(spans.get(), H5T_NATIVE_INT64, tokens.spans.data(), "/tokens/spans");
+
+    H5Space scalar(H5Screate(H5S_SCALAR));
+    H5Dataset text(H5Dcreate2(root, "/tokens/text", utf8.get(), scalar.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    const char* textPtr = tokens.text.c_str();
+    if (!text) throw FileError("Cannot write /tokens/text to '" + tempPath.string() + "'" + h5Detail() + ".");
+    io.writeAll(text.get(), utf8.get(), &textPtr, "/tokens/text");
+
+    auto generated = io.createDataset(root, "/tokens/generated", H5T_STD_U8LE, {t}, {chunk}, kRunDeflate);
+    io.writeAll(generated.get(), H5T_NATIVE_UINT8, tokens.generated.data(), "/tokens/generated");
+}
+
+H5Plist RunWriter::Impl::mapAccessList() const {
+    // Rows arrive in bands shorter than a chunk; keeping one chunk-row of every head cached means each chunk is
+    // compressed once when complete instead of being re-read and re-compressed for every band.
+    const hsize_t c = clampChunk(T, kRunMapChunk);
+    const size_t chunks = size_t(H * ((T + int64_t(c) - 1) / int64_t(c)) * 2);
+    const size_t bytes = std::min<size_t>(chunks * c * c * 2, size_t(512) << 20);
+    H5Plist dapl(H5Pcreate(H5P_DATASET_ACCESS));
+    if (!dapl || H5Pset_chunk_cache(dapl.get(), nextPrime(chunks * 10 + 1), bytes, 1.0) < 0)
+        throw FileError("Cannot configure /attention/probs in '" + tempPath.string() + "'" + h5Detail() + ".");
+    return dapl;
+}
+
+void RunWriter::Impl::createDatasets() {
+    const hid_t root = file.get();
+    const hsize_t l = hsize_t(L), h = hsize_t(H), hkv = hsize_t(Hkv), t = hsize_t(T), dd = hsize_t(d);
+    const hsize_t tokenChunk = clampChunk(T, kRunTokenChunk);
+
+    H5Group attention = io.createGroup(root, "/attention");
+    io.writeAttr(attention.get(), "scale", layout.scale);
+    if (layout.fullProbs) {
+        const hsize_t c = clampChunk(T, kRunMapChunk);
+        probs = io.createDataset(root, "/attention/probs", half.get(), {l, h, t, t}, {1, 1, c, c}, kRunDeflate,
+                                 mapAccessList().get());
+    }
+    std::vector<int> levels = layout.pyramidLevels;
+    std::sort(levels.begin(), levels.end());
+    levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+    layout.pyramidLevels = levels;
+    if (!levels.empty()) {
+        io.createGroup(root, "/attention/pyramid");
+        io.createGroup(root, "/attention/pyramid_max");
+    }
+    for (int level : levels) {
+        const hsize_t n = hsize_t(pyramidSize(T, level)), c = clampChunk(int64_t(n), kRunMapChunk);
+        for (bool max : {false, true})
+            pyramid[level][max] = io.createDataset(root, runPyramidPath(level, max), half.get(), {l, h, n, n},
+                                                   {1, 1, c, c}, kRunDeflate);
+    }
+
+    if (layout.qk) {
+        io.createGroup(root, "/qk");
+        const hsize_t rows = clampChunk(T, kRunQkChunkRows);
+        q = io.createDataset(root, "/qk/q", half.get(), {l, h, t, dd}, {1, 1, rows, dd}, kRunDeflate);
+        k = io.createDataset(root, "/qk/k", half.get(), {l, hkv, t, dd}, {1, 1, rows, dd}, kRunDeflate);
+        lse = io.createDataset(root, "/qk/lse", H5T_IEEE_F32LE, {l, h, t}, {1, 1, tokenChunk}, kRunDeflate);
+    }
+
+    io.createGroup(root, "/stats");
+    for (size_t i = 0; i < kRunFloatStats.size(); ++i)
+        stats[i] = io.createDataset(root, std::string("/stats/") + kRunFloatStats[i], H5T_IEEE_F32LE, {l, h, t},
+                                    {1, 1, tokenChunk}, kRunDeflate);
+    top1 = io.createDataset(root, "/stats/top1", H5T_STD_I32LE, {l, h, t}, {1, 1, tokenChunk}, kRunDeflate);
+    valueNorm =
+        io.createDataset(root, "/stats/value_norm", H5T_IEEE_F32LE, {l, hkv, t}, {1, 1, tokenChunk}, kRunDeflate);
+}
+
+RunWriter::RunWriter(const std::filesystem::path& finalPath, const RunModelInfo& model, const RunTokens& tokens,
+                     const RunLayout& layout)
+    : m_impl(std::make_unique<Impl>(finalPath)) {
+    m_impl->layout = layout;
+    try {
+        m_impl->create(model, tokens);
+    } catch (...) {
+        m_impl->closeAll();
+        std::error_code ignored;
+        if (m_impl->file.valid() || std::filesystem::exists(m_impl->tempPath, ignored))
+            std::filesystem::remove(m_impl->tempPath, ignored);
+        throw;
+    }
+}
+
+RunWriter::~RunWriter() {
+    if (!m_impl || m_impl->committed) return;
+    // Never throws: closing may fail on a broken file, and the half-written file goes either way.
+    m_impl->closeAll();
+    std::error_code ignored;
+    std::filesystem::remove(m_impl->tempPath, ignored);
+}
+
+const std::filesystem::path& RunWriter::temporaryPath() const { return m_impl->tempPath; }
+
+void RunWriter::writeProbRows(int64_t layer, int64_t rowBegin, int64_t rows, const uint16_t* probs) {
+    Impl& m = *m_impl;
+    h5Silence();
+    if (!m.layout.fullProbs) m.badArgument("full maps were not asked for in the layout, yet rows were written");
+    if (layer < 0 || layer >= m.L || rowBegin < 0 || rows <= 0 || rowBegin + rows > m.T)
+        m.badArgument("rows [" + std::to_string(rowBegin) + ", " + std::to_string(rowBegin + rows) + ") of layer " +
+                      std::to_string(layer) + " lie outside the attention maps");
+    m.io.writeSlab(m.probs.get(), m.half.get(), {hsize_t(layer), 0, hsize_t(rowBegin), 0},
+                   {1, hsize_t(m.H), hsize_t(rows), hsize_t(m.T)}, probs, "/attention/probs");
+    std::fill_n(m.rowDone.begin() + layer * m.T + rowBegin, rows, uint8_t(1));
+}
+
+void RunWriter::writeLayer(int64_t layer, const LayerCapture& c) {
+    Impl& m = *m_impl;
+    h5Silence();
+    if (layer < 0 || layer >= m.L) m.badArgument("layer " + std::to_string(layer) + " does not exist");
+    const std::string where = " of layer " + std::to_string(layer);
+    auto expect = [&](size_t actual, int64_t expected, const char* name) {
+        if (actual != size_t(expected))
+            m.badArgument(std::string("the capture's ") + name + where + " has " + std::to_string(actual) +
+                          " values where " + std::to_string(expected) + " were expected");
+    };
+    const int64_t ht = m.H * m.T, kvt = m.Hkv * m.T;
+    const std::array<const std::vector<float>*, kRunFloatStats.size()> floats = {&c.received, &c.alpha, &c.entropy,
+                                                                                &c.firstMass};
+    for (size_t i = 0; i < floats.size(); ++i) expect(floats[i]->size(), ht, kRunFloatStats[i]);
+    expect(c.top1.size(), ht, "top1");
+    expect(c.valueNorm.size(), kvt, "value_norm");
+    if (m.layout.qk) {
+        expect(c.lse.size(), ht, "lse");
+        expect(c.q.size(), ht * m.d, "q");
+        expect(c.k.size(), kvt * m.d, "k");
+    }
+    for (const PyramidLevel& p : c.pyramid)
+        if (!m.pyramid.contains(p.level))
+            m.badArgument("the capture has pyramid level " + std::to_string(p.level) + where +
+                          " which the layout does not list");
+    for (const auto& [level, sets] : m.pyramid) {
+        auto found = std::find_if(c.pyramid.begin(), c.pyramid.end(), [&](auto& p) { return p.level == level; });
+        if (found == c.pyramid.end()) m.badArgument("pyramid level " + std::to_string(level) + where + " is missing");
+        const int64_t n = pyramidSize(m.T, level);
+        expect(found->mean.size(), m.H * n * n, "pyramid mean");
+        expect(found->max.size(), m.H * n * n, "pyramid max");
+    }
+
+    const hsize_t l = hsize_t(layer), h = hsize_t(m.H), hkv = hsize_t(m.Hkv), t = hsize_t(m.T), d = hsize_t(m.d);
+    for (size_t i = 0; i < floats.size(); ++i)
+        m.io.writeSlab(m.stats[i].get(), H5T_NATIVE_FLOAT, {l, 0, 0}, {1, h, t}, floats[i]->data(),
+                       std::string("/stats/") + kRunFloatStats[i]);
+    m.io.writeSlab(m.top1.get(), H5T_NATIVE_INT32, {l, 0, 0}, {1, h, t}, c.top1.data(), "/stats/top1");
+    m.io.writeSlab(m.valueNorm.get(), H5T_NATIVE_FLOAT, {l, 0, 0}, {1, hkv, t}, c.valueNorm.data(),
+                   "/stats/value_norm");
+    if (m.layout.qk) {
+        m.io.writeSlab(m.lse.get(), H5T_NATIVE_FLOAT, {l, 0, 0}, {1, h, t}, c.lse.data(), "/qk/lse");
+        m.io.writeSlab(m.q.get(), m.half.get(), {l, 0, 0, 0}, {1, h, t, d}, c.q.data(), "/qk/q");
+        m.io.writeSlab(m.k.get(), m.half.get(), {l, 0, 0, 0}, {1, hkv, t, d}, c.k.data(), "/qk/k");
+    }
+    for (const PyramidLevel& p : c.pyramid) {
+        const hsize_t n = hsize_t(pyramidSize(m.T, p.level));
+        for (bool max : {false, true})
+            m.io.writeSlab(m.pyramid[p.level][max].get(), m.half.get(), {l, 0, 0, 0}, {1, h, n, n},
+                           (max ? p.max : p.mean).data(), runPyramidPath(p.level, max));
+    }
+    m.layerDone[size_t(layer)] = 1;
+}
+
+void RunWriter::writeResidualNorms(const std::vector<float>& norms) {
+    Impl& m = *m_impl;
+    h5Silence();
+    if (norms.size() != size_t((m.L + 1) * m.T))
+        m.badArgument("the residual norms have " + std::to_string(norms.size()) + " values where " +
+                      std::to_string((m.L + 1) * m.T) + " were expected");
+    if (!m.residualNorm)
+        m.residualNorm = m.io.createDataset(m.file.get(), "/stats/residual_norm", H5T_IEEE_F32LE,
+                                            {hsize_t(m.L + 1), hsize_t(m.T)},
+                                            {1, clampChunk(m.T, kRunTokenChunk)}, kRunDeflate);
+    m.io.writeAll(m.residualNorm.get(), H5T_NATIVE_FLOAT, norms.data(), "/stats/residual_norm");
+}
+
+void RunWriter::writeOutput(const RunOutput& output) {
+    Impl& m = *m_impl;
+    h5Silence();
+    const size_t t = size_t(m.T);
+    if (output.loss.size() != t || output.topkIds.size() != t * kTopK || output.topkProbs.size() != t * kTopK)
+        m.badArgument("the output has " + std::to_string(output.loss.size()) + " losses and " +
+                      std::to_string(output.topkIds.size()) + " top-k ids for " + std::to_string(t) + " tokens");
+    const hid_t root = m.file.get();
+    const hsize_t ht = hsize_t(m.T), chunk = clampChunk(m.T, kRunTokenChunk);
+    if (!m.loss) {
+        m.io.createGroup(root, "/output");
+        m.loss = m.io.createDataset(root, "/output/loss", H5T_IEEE_F32LE, {ht}, {chunk}, kRunDeflate);
+        m.topkIds = m.io.createDataset(root, "/output/topk_ids", H5T_STD_I32LE, {ht, kTopK},
+                                       {std::min<hsize_t>(chunk, 8192), kTopK}, kRunDeflate);
+        m.topkProbs = m.io.createDataset(root, "/output/topk_probs", H5T_IEEE_F32LE, {ht, kTopK},
+                                         {std::min<hsize_t>(chunk, 8192), kTopK}, kRunDeflate);
+    }
+    m.io.writeAll(m.loss.get(), H5T_NATIVE_FLOAT, output.loss.data(), "/output/loss");
+    m.io.writeAll(m.topkIds.get(), H5T_NATIVE_INT32, output.topkIds.data(), "/output/topk_ids");
+    m.io.writeAll(m.topkProbs.get(), H5T_NATIVE_FLOAT, output.topkProbs.data(), "/output/topk_probs");
+}
+
+void RunWriter::commit() {
+    Impl& m = *m_impl;
+    h5Silence();
+    if (m.committed) m.badArgument("commit() was called twice");
+    // A layer never written would read back as zeros that look like data: refuse instead.
+    for (int64_t l = 0; l < m.L; ++l) {
+        if (!m.layerDone[size_t(l)]) m.badArgument("layer " + std::to_string(l) + " was never written");
+        if (m.layout.fullProbs &&
+            std::find(m.rowDone.begin() + l * m.T, m.rowDone.begin() + (l + 1) * m.T, 0) != m.rowDone.begin() + (l + 1) * m.T)
+            m.badArgument("some rows of the full maps of layer " + std::to_string(l) + " were never written");
+    }
+    const std::string temp = m.tempPath.string();
+    if (H5Fflush(m.file.get(), H5F_SCOPE_GLOBAL) < 0)
+        throw FileError("Cannot flush the run file '" + temp + "'" + h5Detail() + ".");
+    H5Dataset* datasets[] = {&m.probs, &m.q, &m.k, &m.lse, &m.top1, &m.valueNorm, &m.residualNorm,
+                             &m.loss, &m.topkIds, &m.topkProbs};
+    for (H5Dataset* ds : datasets) ds->reset();
+    for (auto& s : m.stats) s.reset();
+    m.pyramid.clear();
+    if (!m.file.close()) throw FileError("Cannot close the run file '" + temp + "'" + h5Detail() + ".");
+    // Data before name: without the fsync a power cut after the rename could leave the final name on empty blocks.
+    const int fd = ::open(temp.c_str(), O_RDONLY);
+    if (fd < 0 || ::fsync(fd) != 0) {
+        if (fd >= 0) ::close(fd);
+        throw FileError("Cannot flush the run file '" + temp + "' to disk.");
+    }
+    ::close(fd);
+    std::error_code error;
+    std::filesystem::rename(m.tempPath, m.finalPath, error);
+    if (error)
+        throw FileError("Cannot rename '" + temp + "' to '" + m.finalPath.string() + "': " + error.message() + ".");
+    m.committed = true;
+}
+
+} // namespace attnscope::core

@@ -1,0 +1,143 @@
+// attnscope-cli as a user runs it: help, info, tokenize, generate, and one-sentence errors with exit code 2.
+#include "support/test_paths.hpp"
+#include "support/tiny_checkpoint.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sys/wait.h>
+
+using namespace attnscope;
+
+namespace {
+
+struct CliResult {
+    int code = -1;
+    std::string out, err;
+};
+
+std::string shellQuote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+CliResult runCli(const std::vector<std::string>& args) {
+    const char* cli = std::getenv("ATTNSCOPE_CLI");
+    EXPECT_NE(cli, nullptr) << "ATTNSCOPE_CLI is set by CTest";
+    auto dir = test::scratchDir("cli");
+    std::string cmd = shellQuote(cli ? cli : "attnscope-cli");
+    for (const auto& a : args) cmd += " " + shellQuote(a);
+    cmd += " >" + shellQuote((dir / "out").string()) + " 2>" + shellQuote((dir / "err").string()) + " </dev/null";
+    CliResult r;
+    const int status = std::system(cmd.c_str());
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = test::readBinary<char>(dir / "out");
+    r.err = test::readBinary<char>(dir / "err");
+    return r;
+}
+
+// A user-facing error: exit 2, nothing on stdout, exactly one line on stderr that names `what`.
+void expectOneSentenceError(const CliResult& r, const std::string& what) {
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_NE(r.err.find(what), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+std::string gguf() { return (test::stories260KDir() / "stories260K.gguf").string(); }
+
+void copyPrefix(const std::filesystem::path& from, const std::filesystem::path& to, size_t bytes) {
+    auto all = test::readBinary<char>(from);
+    std::ofstream(to, std::ios::binary).write(all.data(), std::streamsize(std::min(bytes, all.size())));
+}
+
+} // namespace
+
+TEST(Cli, HelpOnEverySubcommand) {
+    for (std::vector<std::string> args : {std::vector<std::string>{"--help"}, {"info", "--help"},
+                                          {"tokenize", "--help"}, {"generate", "--help"}}) {
+        auto r = runCli(args);
+        EXPECT_EQ(r.code, 0) << args[0];
+        EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;
+    }
+}
+
+TEST(Cli, InfoDescribesStories260K) {
+    ATTNSCOPE_REQUIRE_SHARED();
+    auto r = runCli({"info", gguf(), "--json", "--sha256"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    for (const char* expected : {"\"n_layers\": 5", "\"n_heads\": 8", "\"n_kv_heads\": 4", "\"parameters\": 260032",
+                                 "\"vocab_size\": 512",
+                                 "270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d"})
+        EXPECT_NE(r.out.find(expected), std::string::npos) << expected << "\n" << r.out;
+}
+
+TEST(Cli, TokenizeShowsIdsPiecesAndSpans) {
+    ATTNSCOPE_REQUIRE_SHARED();
+    auto r = runCli({"tokenize", gguf(), "Once upon a time", "--json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("\"ids\":[1,403,407,261,378]"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("[0,4]"), std::string::npos) << r.out; // " Once" covers "Once": the dummy space is not text
+}
+
+TEST(Cli, GenerateGreedyPrintsTheReferenceStory) {
+    ATTNSCOPE_REQUIRE_SHARED();
+    auto r = runCli({"generate", gguf(), "--prompt", "Once upon a time", "--max-new", "59"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    auto ref = test::readBinary<char>(test::stories260KDir() / "reference/greedy_once_upon_a_time_n64.txt");
+    EXPECT_EQ(r.out, ref);
+    EXPECT_NE(r.err.find("tokens/s"), std::string::npos);
+}
+
+TEST(Cli, SampledGenerationIsReproducibleForASeed) {
+    ATTNSCOPE_REQUIRE_SHARED();
+    std::vector<std::string> args{"generate", gguf(), "--prompt", "Once", "--max-new", "30", "--temperature", "1.0",
+                                  "--top-p", "0.9", "--seed", "7"};
+    auto a = runCli(args), b = runCli(args);
+    ASSERT_EQ(a.code, 0) << a.err;
+    EXPECT_EQ(a.out, b.out);
+    args.back() = "8";
+    EXPECT_NE(runCli(args).out, a.out);
+}
+
+TEST(Cli, MissingModelPathIsOneSentence) {
+    auto r = runCli({"info", "/nonexistent/model.gguf"});
+    expectOneSentenceError(r, "/nonexistent/model.gguf");
+}
+
+TEST(Cli, TruncatedGgufIsOneSentence) {
+    ATTNSCOPE_REQUIRE_SHARED();
+    auto dir = test::scratchDir("trunc");
+    for (size_t bytes : {size_t(3), size_t(200), size_t(20000), size_t(600000)}) {
+        auto file = dir / ("cut" + std::to_string(bytes) + ".gguf");
+        copyPrefix(gguf(), file, bytes);
+        expectOneSentenceError(runCli({"generate", file.string(), "--prompt", "hi"}), file.string());
+    }
+}
+
+TEST(Cli, CorruptedSafetensorsIsOneSentence) {
+    auto dir = test::scratchDir("corrupt");
+    test::writeTinyCheckpoint(dir, {});
+    auto file = dir / "model.safetensors";
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(12);
+    f.write("\x01\x02garbage", 9); // inside the JSON header
+    f.close();
+    expectOneSentenceError(runCli({"info", dir.string()}), file.string());
+}
+
+TEST(Cli, UnsupportedArchitectureIsOneSentence) {
+    auto dir = test::scratchDir("arch");
+    test::writeTinyCheckpoint(dir, {});
+    std::ofstream(dir / "config.json") << R"({"model_type": "mamba", "architectures": ["MambaForCausalLM"]})";
+    expectOneSentenceError(runCli({"info", dir.string()}), "mamba");
+}
+
+TEST(Cli, UnknownDtypeAndDeviceAreOneSentence) {
+    auto dir = test::scratchDir("flags");
+    test::writeTinyCheckpoint(dir, {});
+    expectOneSentenceError(runCli({"generate", dir.string(), "--dtype", "int4"}), "int4");
+    expectOneSentenceError(runCli({"generate", dir.string(), "--device", "tpu"}), "tpu");
+}

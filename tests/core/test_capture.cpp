@@ -1,0 +1,141 @@
+// Capture into a run file, checked against llama2.c's reference attention for stories260K and against values
+// computed here from that reference (column sums, entropy, pyramids, loss).
+#include "capture/capture_job.hpp"
+#include "jobs/progress.hpp"
+#include "runtime/transformer.hpp"
+#include "store/run_reader.hpp"
+#include "support/test_paths.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace attnscope;
+
+namespace {
+
+constexpr int64_t L = 5, H = 8, T = 64;
+
+std::unique_ptr<core::Transformer> stories() {
+    return core::Transformer::load(test::stories260KDir() / "stories260K.gguf", {});
+}
+
+float ref(const std::basic_string<float>& a, int64_t l, int64_t h, int64_t q, int64_t k) {
+    return a[((l * H + h) * T + q) * T + k];
+}
+
+// The reference story: "Once upon a time" + 59 greedy tokens = the 64 reference positions.
+core::CaptureResult captureStory(const std::filesystem::path& out, core::FullMaps full) {
+    auto model = stories();
+    core::CaptureOptions o;
+    o.prompt = "Once upon a time";
+    o.generate = 59;
+    o.full = full;
+    o.out = out;
+    return core::captureRun(*model, o);
+}
+
+} // namespace
+
+TEST(Capture, StoredMapsMatchTheReferenceAndRecomputedTilesMatchThem) {
+    ATTNSCOPE_REQUIRE_SHARED();
+    auto dir = test::scratchDir("capture");
+    auto r = captureStory(dir / "full.attn.h5", core::FullMaps::Always);
+    ASSERT_EQ(r.tokens, T);
+    EXPECT_EQ(r.generated, 59);
+    auto refAttn = test::readBinary<float>(test::stories260KDir() / "reference/once_upon_a_time_n64.attn.f32");
+    auto refIds = test::readBinary<int32_t>(test::stories260KDir() / "reference/once_upon_a_time_n64.tokens.i32");
+
+    core::RunReader full(dir / "full.attn.h5");
+    EXPECT_EQ(full.tokens().ids, std::vector<int32_t>(refIds.begin(), refIds.end()));
+    EXPECT_EQ(full.tokens().generated[4], 0);
+    EXPECT_EQ(full.tokens().generated[5], 1);
+
+    captureStory(dir / "never.attn.h5", core::FullMaps::Never);
+    core::RunReader never(dir / "never.attn.h5");
+    for (int64_t l = 0; l < L; ++l)
+        for (int64_t h = 0; h < H; ++h) {
+            core::Tile stored = full.tile(l, h, 0, 0, 0, T);
+            core::Tile recomputed = never.tile(l, h, 0, 0, 0, T);
+            ASSERT_EQ(stored.source, core::TileSource::FullMap);
+            ASSERT_EQ(recomputed.source, core::TileSource::Recomputed);
+            for (int64_t q = 0; q < T; ++q)
+                for (int64_t k = 0; k < T; ++k) {
+                    // The bound; float16 storage alone is within 2^-11 relative of values <= 1.
+                    ASSERT_NEAR(stored.values[q * T + k], ref(refAttn, l, h, q, k), 1e-3) << l << " " << h;
+                    // Q and K stored as float16 move each score by ~|q||k|·2^-11; on these small heads that
+                    // stays under 1e-3 in probability.
+                    ASSERT_NEAR(recomputed.values[q * T + k], ref(refAttn, l, h, q, k), 1e-3) << l << " " << h;
+                }
+        }
+}
+
+TEST(Capture, StatisticsPyramidsAndLossAgreeWithTheReference) {
+    ATTNSCOPE_REQUIRE_SHARED();
+    auto dir = test::scratchDir("stats");
+    captureStory(dir / "run.attn.h5", core::FullMaps::Never);
+    core::RunReader run(dir / "run.attn.h5");
+    auto a = test::readBinary<float>(test::stories260KDir() / "reference/once_upon_a_time_n64.attn.f32");
+    for (int64_t l = 0; l < L; ++l) {
+        auto received = run.layerStat("received", l), alpha = run.layerStat("alpha", l);
+        auto entropy = run.layerStat("entropy", l), first = run.layerStat("first_mass", l);
+        auto top1 = run.layerTop1(l);
+        for (int64_t h = 0; h < H; ++h)
+            for (int64_t t = 0; t < T; ++t) {
+                double colSum = 0, ent = 0, best = -1;
+                int64_t arg = 0;
+                for (int64_t q = t; q < T; ++q) colSum += ref(a, l, h, q, t);
+                for (int64_t k = 0; k <= t; ++k) {
+                    const double p = ref(a, l, h, t, k);
+                    if (p > 0) ent -= p * std::log(p);
+                    if (p > best) best = p, arg = k;
+                }
+                const size_t i = size_t(h * T + t);
+                // Float32 sums of <= 64 terms, against run.c's float32: 1e-4 leaves ample room.
+                ASSERT_NEAR(received[i], colSum, 1e-4);
+                ASSERT_NEAR(alpha[i], colSum / double(T - t), 1e-4);
+                ASSERT_NEAR(entropy[i], ent, 1e-4);
+                ASSERT_NEAR(first[i], ref(a, l, h, t, 0), 1e-4);
+                if (best - ref(a, l, h, t, top1[i]) > 1e-5) FAIL() << "top1 of layer " << l << " head " << h;
+            }
+        // Level 3 cells are 8x8 means; level 6 is the single mean of the whole causal map.
+        for (int level : {3, 6}) {
+            const int64_t s = int64_t(1) << level, n = T / s;
+            core::Tile tile = run.tile(l, 2, level, 0, 0, n);
+            ASSERT_EQ(tile.source, core::TileSource::Pyramid);
+            for (int64_t i = 0; i < n; ++i)
+                for (int64_t j = 0; j < n; ++j) {
+                    double sum = 0;
+                    for (int64_t q = i * s; q < (i + 1) * s; ++q)
+                        for (int64_t k = j * s; k < (j + 1) * s; ++k) sum += ref(a, l, 2, q, k);
+                    ASSERT_NEAR(tile.values[i * n + j], sum / double(s * s), 1e-3); // float16 storage
+                }
+        }
+    }
+    auto logits = test::readBinary<float>(test::stories260KDir() / "reference/once_upon_a_time_n64.logits.f32");
+    core::RunOutput out = run.output();
+    const auto& ids = run.tokens().ids;
+    for (int64_t t = 0; t + 1 < T; ++t) {
+        double mx = -1e30, z = 0;
+        for (int v = 0; v < 512; ++v) mx = std::max(mx, double(logits[t * 512 + v]));
+        for (int v = 0; v < 512; ++v) z += std::exp(logits[t * 512 + v] - mx);
+        const double nll = -(logits[t * 512 + ids[t + 1]] - mx - std::log(z));
+        ASSERT_NEAR(out.loss[t], nll, 1e-3) << t;
+        if (t >= 4) ASSERT_EQ(out.topkIds[t * 10], ids[t + 1]) << t; // greedy: the top-1 is the next token
+    }
+    EXPECT_TRUE(std::isnan(out.loss[T - 1]));
+}
+
+TEST(Capture, CancelledCaptureLeavesNoFile) {
+    ATTNSCOPE_REQUIRE_SHARED();
+    auto dir = test::scratchDir("cancel");
+    auto model = stories();
+    core::CaptureOptions o;
+    o.prompt = "Once upon a time";
+    o.generate = 20;
+    o.out = dir / "run.attn.h5";
+    core::Progress progress;
+    progress.cancel();
+    EXPECT_THROW(core::captureRun(*model, o, &progress), core::Cancelled);
+    EXPECT_TRUE(std::filesystem::is_empty(dir));
+}
