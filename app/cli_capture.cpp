@@ -47,7 +47,8 @@ void addCaptureCommand(CLI::App& app) {
             options.prompt = ss.str();
         }
         const std::filesystem::path modelPath(args->model);
-        options.out = out->empty() ? std::filesystem::path(modelPath.filename().stem().string() + ".attn.h5") : *out;
+        options.out = out->empty() ? std::filesystem::path(modelPath.filename().stem().string() + ".attn.h5")
+                                    : std::filesystem::path(*out);
         auto model = args->load();
         core::Progress progress;
         core::CaptureResult r;

@@ -6,10 +6,14 @@
 namespace attnscope::core {
 namespace {
 
-bool isSpace(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+bool isSpace(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
 // Bytes of multi-byte characters count as word characters: letters of other scripts must not end a word.
-bool isWordByte(unsigned char c) { return c >= 0x80 || c == '_' || std::isalnum(c); }
+bool isWordByte(unsigned char c) {
+    return c >= 0x80 || c == '_' || std::isalnum(c);
+}
 
 } // namespace
 
@@ -41,8 +45,8 @@ std::vector<TextSegment> AddedTokenMatcher::split(std::string_view text) const {
             const AddedToken& t = m_tokens[k];
             if (text.compare(pos, t.content.size(), t.content) != 0) continue;
             const size_t end = pos + t.content.size();
-            if (t.singleWord && ((pos > 0 && isWordByte(text[pos - 1])) ||
-                                 (end < text.size() && isWordByte(text[end]))))
+            if (t.singleWord &&
+                ((pos > 0 && isWordByte(text[pos - 1])) || (end < text.size() && isWordByte(text[end]))))
                 continue;
             hit = &t;
             break;
@@ -53,9 +57,11 @@ std::vector<TextSegment> AddedTokenMatcher::split(std::string_view text) const {
         }
         size_t begin = pos, end = pos + hit->content.size();
         if (hit->lstrip)
-            while (begin > rawBegin && isSpace(text[begin - 1])) --begin;
+            while (begin > rawBegin && isSpace(text[begin - 1]))
+                --begin;
         if (hit->rstrip)
-            while (end < text.size() && isSpace(text[end])) ++end;
+            while (end < text.size() && isSpace(text[end]))
+                ++end;
         flushRaw(begin);
         out.push_back({begin, end, hit->id});
         rawBegin = pos = end;

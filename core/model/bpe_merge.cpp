@@ -44,7 +44,8 @@ void bpeMerge(std::vector<BpeSymbol>& symbols, const BpeMergeLookup& lookup) {
         if (auto choice = lookup(nodes[left].symbol, nodes[right].symbol))
             queue.push({choice->priority, nodes[left].symbol.begin, left, right, nodes[right].symbol.end, choice->id});
     };
-    for (size_t k = 0; k + 1 < nodes.size(); ++k) consider(static_cast<int>(k), static_cast<int>(k) + 1);
+    for (size_t k = 0; k + 1 < nodes.size(); ++k)
+        consider(static_cast<int>(k), static_cast<int>(k) + 1);
 
     while (!queue.empty()) {
         const Candidate c = queue.top();
@@ -62,7 +63,8 @@ void bpeMerge(std::vector<BpeSymbol>& symbols, const BpeMergeLookup& lookup) {
         consider(c.left, left.next);
     }
     symbols.clear();
-    for (int k = 0; k >= 0; k = nodes[k].next) symbols.push_back(nodes[k].symbol);
+    for (int k = 0; k >= 0; k = nodes[k].next)
+        symbols.push_back(nodes[k].symbol);
 }
 
 } // namespace attnscope::core

@@ -23,7 +23,8 @@ BpeModel::BpeModel(std::vector<std::string> tokens, const std::vector<std::pair<
     for (size_t id = 0; id < m_tokens.size(); ++id)
         if (!m_tokens[id].empty()) m_ids.insert_or_assign(m_tokens[id], static_cast<int32_t>(id));
     m_byteIds.fill(-1);
-    for (int b = 0; b < 256; ++b) m_byteIds[b] = tokenId(fmt::format("<0x{:02X}>", b));
+    for (int b = 0; b < 256; ++b)
+        m_byteIds[b] = tokenId(fmt::format("<0x{:02X}>", b));
     if (!m_options.unkToken.empty()) {
         m_unkId = tokenId(m_options.unkToken);
         if (m_unkId < 0)
@@ -35,9 +36,10 @@ BpeModel::BpeModel(std::vector<std::string> tokens, const std::vector<std::pair<
         const auto& [a, b] = merges[rank];
         const int32_t left = tokenId(a), right = tokenId(b), merged = tokenId(a + b);
         if (left < 0 || right < 0 || merged < 0)
-            throw FormatError(fmt::format("Tokenizer file {} has merge number {} (\"{} {}\") naming a token that is not "
-                                          "in its vocabulary.",
-                                          file, rank, a, b));
+            throw FormatError(
+                fmt::format("Tokenizer file {} has merge number {} (\"{} {}\") naming a token that is not "
+                            "in its vocabulary.",
+                            file, rank, a, b));
         // A repeated pair takes its last rank, as HF's hash map insertion does.
         m_merges.insert_or_assign(pairKey(left, right), std::pair{static_cast<int32_t>(rank), merged});
     }
@@ -98,7 +100,8 @@ void BpeModel::merge(std::string_view word, std::vector<WordToken>& out) const {
         }
         if (m_options.byteFallback) {
             bool all = true;
-            for (uint32_t k = begin; k < end; ++k) all = all && m_byteIds[static_cast<unsigned char>(word[k])] >= 0;
+            for (uint32_t k = begin; k < end; ++k)
+                all = all && m_byteIds[static_cast<unsigned char>(word[k])] >= 0;
             if (all) {
                 flushUnk();
                 for (uint32_t k = begin; k < end; ++k)
@@ -120,7 +123,8 @@ void BpeModel::merge(std::string_view word, std::vector<WordToken>& out) const {
         if (it == m_merges.end()) return std::nullopt;
         return BpeMergeChoice{static_cast<double>(it->second.first), it->second.second};
     });
-    for (const BpeSymbol& s : symbols) out.push_back({s.id, s.begin, s.end});
+    for (const BpeSymbol& s : symbols)
+        out.push_back({s.id, s.begin, s.end});
 }
 
 } // namespace attnscope::core

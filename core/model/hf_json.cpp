@@ -49,9 +49,8 @@ std::shared_ptr<PcreRegex> jsonPattern(const nlohmann::json& j, std::string_view
         if (p.contains("Regex") && p["Regex"].is_string())
             return std::make_shared<PcreRegex>(p["Regex"].get<std::string>(), false, file);
     }
-    throw FormatError(
-        fmt::format("Tokenizer file {} has a {} whose \"pattern\" is neither {{\"String\"}} nor {{\"Regex\"}}.", file,
-                    what));
+    throw FormatError(fmt::format(
+        "Tokenizer file {} has a {} whose \"pattern\" is neither {{\"String\"}} nor {{\"Regex\"}}.", file, what));
 }
 
 } // namespace attnscope::core

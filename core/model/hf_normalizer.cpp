@@ -17,7 +17,8 @@ std::unique_ptr<HfNormalizer> HfNormalizer::fromJson(const nlohmann::json& j, co
 void HfNormalizer::addSteps(const nlohmann::json& j, const std::string& file) {
     const std::string type = jsonType(j, "normalizer", file);
     if (type == "Sequence") {
-        for (const auto& step : jsonArray(j, "normalizers", "normalizer", file)) addSteps(step, file);
+        for (const auto& step : jsonArray(j, "normalizers", "normalizer", file))
+            addSteps(step, file);
     } else if (type == "Prepend") {
         m_steps.push_back({Kind::Prepend, jsonString(j, "prepend", "Prepend normalizer", file), nullptr});
     } else if (type == "Replace") {
@@ -31,8 +32,8 @@ void HfNormalizer::addSteps(const nlohmann::json& j, const std::string& file) {
     } else if (type == "NFC" || type == "NFKC" || type == "Precompiled") {
         // Unicode normalisation needs tables we do not carry; text that is already NFC (almost all) is unchanged.
     } else {
-        throw UnsupportedError(fmt::format("Tokenizer file {} uses normalizer {}, which attnscope does not support.",
-                                          file, type));
+        throw UnsupportedError(
+            fmt::format("Tokenizer file {} uses normalizer {}, which attnscope does not support.", file, type));
     }
 }
 

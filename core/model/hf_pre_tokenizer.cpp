@@ -45,22 +45,22 @@ void HfPreTokenizer::addSteps(const nlohmann::json& j, const std::string& file) 
     const std::string type = jsonType(j, "pre_tokenizer", file);
     Step step;
     if (type == "Sequence") {
-        for (const auto& sub : jsonArray(j, "pretokenizers", "pre_tokenizer", file)) addSteps(sub, file);
+        for (const auto& sub : jsonArray(j, "pretokenizers", "pre_tokenizer", file))
+            addSteps(sub, file);
         return;
     } else if (type == "Split") {
         step.regex = jsonPattern(j, "Split pre-tokenizer", file);
         const std::string behavior = jsonString(j, "behavior", "Split pre-tokenizer", file);
-        static const std::pair<const char*, Behavior> names[] = {
-            {"Removed", Behavior::Removed},
-            {"Isolated", Behavior::Isolated},
-            {"MergedWithPrevious", Behavior::MergedWithPrevious},
-            {"MergedWithNext", Behavior::MergedWithNext},
-            {"Contiguous", Behavior::Contiguous}};
-        const auto* it = std::find_if(std::begin(names), std::end(names),
-                                      [&](const auto& n) { return behavior == n.first; });
+        static const std::pair<const char*, Behavior> names[] = {{"Removed", Behavior::Removed},
+                                                                 {"Isolated", Behavior::Isolated},
+                                                                 {"MergedWithPrevious", Behavior::MergedWithPrevious},
+                                                                 {"MergedWithNext", Behavior::MergedWithNext},
+                                                                 {"Contiguous", Behavior::Contiguous}};
+        const auto* it =
+            std::find_if(std::begin(names), std::end(names), [&](const auto& n) { return behavior == n.first; });
         if (it == std::end(names))
-            throw FormatError(fmt::format("Tokenizer file {} has a Split pre-tokenizer with unknown behavior {}.", file,
-                                          behavior));
+            throw FormatError(
+                fmt::format("Tokenizer file {} has a Split pre-tokenizer with unknown behavior {}.", file, behavior));
         step.behavior = it->second;
         step.invert = j.value("invert", false);
     } else if (type == "ByteLevel") {
@@ -73,9 +73,12 @@ void HfPreTokenizer::addSteps(const nlohmann::json& j, const std::string& file) 
         const std::string scheme = j.contains("prepend_scheme") && j["prepend_scheme"].is_string()
                                        ? j["prepend_scheme"].get<std::string>()
                                        : (j.value("add_prefix_space", true) ? "always" : "never");
-        if (scheme == "always") step.prepend = Prepend::Always;
-        else if (scheme == "first") step.prepend = Prepend::First;
-        else if (scheme == "never") step.prepend = Prepend::Never;
+        if (scheme == "always")
+            step.prepend = Prepend::Always;
+        else if (scheme == "first")
+            step.prepend = Prepend::First;
+        else if (scheme == "never")
+            step.prepend = Prepend::Never;
         else
             throw FormatError(fmt::format("Tokenizer file {} has a Metaspace pre-tokenizer with unknown prepend_scheme "
                                           "{}.",
@@ -92,11 +95,11 @@ void HfPreTokenizer::addSteps(const nlohmann::json& j, const std::string& file) 
         step.regex = std::make_shared<PcreRegex>(jsonString(j, "delimiter", "CharDelimiterSplit", file), true, file);
         step.behavior = Behavior::Removed;
     } else if (type == "Digits") {
-        step.regex = std::make_shared<PcreRegex>(j.value("individual_digits", false) ? "\\p{N}" : "\\p{N}+", false,
-                                                 file);
+        step.regex =
+            std::make_shared<PcreRegex>(j.value("individual_digits", false) ? "\\p{N}" : "\\p{N}+", false, file);
     } else {
-        throw UnsupportedError(fmt::format("Tokenizer file {} uses pre-tokenizer {}, which attnscope does not support.",
-                                          file, type));
+        throw UnsupportedError(
+            fmt::format("Tokenizer file {} uses pre-tokenizer {}, which attnscope does not support.", file, type));
     }
     m_steps.push_back(std::move(step));
 }
@@ -106,7 +109,8 @@ std::vector<OffsetText> HfPreTokenizer::split(OffsetText text) const {
     if (!text.empty()) pieces.push_back(std::move(text));
     for (const Step& step : m_steps) {
         std::vector<OffsetText> next;
-        for (OffsetText& piece : pieces) applyStep(step, std::move(piece), next);
+        for (OffsetText& piece : pieces)
+            applyStep(step, std::move(piece), next);
         pieces = std::move(next);
     }
     return pieces;
@@ -114,12 +118,16 @@ std::vector<OffsetText> HfPreTokenizer::split(OffsetText text) const {
 
 void HfPreTokenizer::applyStep(const Step& step, OffsetText piece, std::vector<OffsetText>& out) {
     switch (step.kind) {
-    case Kind::Split: splitBy(piece, step.regex->findAll(piece.text()), step.behavior, step.invert, out); return;
+    case Kind::Split:
+        splitBy(piece, step.regex->findAll(piece.text()), step.behavior, step.invert, out);
+        return;
     case Kind::ByteLevel: {
         if (step.addPrefixSpace && piece.text().front() != ' ') piece.prepend(" ");
         std::vector<OffsetText> words;
-        if (step.regex) splitBy(piece, step.regex->findAll(piece.text()), Behavior::Isolated, false, words);
-        else words.push_back(std::move(piece));
+        if (step.regex)
+            splitBy(piece, step.regex->findAll(piece.text()), Behavior::Isolated, false, words);
+        else
+            words.push_back(std::move(piece));
         const ByteLevelMap& map = ByteLevelMap::instance();
         for (const OffsetText& w : words)
             out.push_back(w.mappedBytes([&](unsigned char b) -> const std::string& { return map.encode(b); }));
@@ -159,27 +167,34 @@ void HfPreTokenizer::splitBy(const OffsetText& piece, const std::vector<std::pai
             if (!m) kept.emplace_back(b, e);
         break;
     case Behavior::Isolated:
-        for (const auto& [b, e, m] : parts) kept.emplace_back(b, e);
+        for (const auto& [b, e, m] : parts)
+            kept.emplace_back(b, e);
         break;
     case Behavior::Contiguous:
         for (const auto& [b, e, m] : parts) {
-            if (m && previousMatch) kept.back().second = e;
-            else kept.emplace_back(b, e);
+            if (m && previousMatch)
+                kept.back().second = e;
+            else
+                kept.emplace_back(b, e);
             previousMatch = m;
         }
         break;
     case Behavior::MergedWithPrevious:
         for (const auto& [b, e, m] : parts) {
-            if (m && !previousMatch && !kept.empty()) kept.back().second = e;
-            else kept.emplace_back(b, e);
+            if (m && !previousMatch && !kept.empty())
+                kept.back().second = e;
+            else
+                kept.emplace_back(b, e);
             previousMatch = m;
         }
         break;
     case Behavior::MergedWithNext:
         for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
             const auto& [b, e, m] = *it;
-            if (m && !previousMatch && !kept.empty()) kept.back().first = b;
-            else kept.emplace_back(b, e);
+            if (m && !previousMatch && !kept.empty())
+                kept.back().first = b;
+            else
+                kept.emplace_back(b, e);
             previousMatch = m;
         }
         std::reverse(kept.begin(), kept.end());
@@ -196,6 +211,12 @@ bool HfPreTokenizer::byteLevel() const {
 bool HfPreTokenizer::metaspacePrepends() const {
     return std::any_of(m_steps.begin(), m_steps.end(),
                        [](const Step& s) { return s.kind == Kind::Metaspace && s.prepend != Prepend::Never; });
+}
+
+std::string HfPreTokenizer::metaspaceReplacement() const {
+    for (const Step& s : m_steps)
+        if (s.kind == Kind::Metaspace) return s.replacement;
+    return {};
 }
 
 } // namespace attnscope::core

@@ -23,6 +23,8 @@ public:
     bool byteLevel() const;
     // Whether a Metaspace step prepends its replacement to the first word (decoding strips the space again).
     bool metaspacePrepends() const;
+    // The Metaspace step's replacement for spaces, or empty when there is none.
+    std::string metaspaceReplacement() const;
 
 private:
     enum class Kind { Split, ByteLevel, Metaspace };

@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-
 namespace attnscope::core {
 namespace {
 
@@ -64,8 +63,8 @@ std::vector<AddedToken> readAddedTokens(const nlohmann::json& j, const std::stri
     for (const auto& t : jsonArray(j, "added_tokens", "tokenizer", file)) {
         if (!t.contains("id") || !t["id"].is_number_integer() || t["id"].get<int64_t>() < 0 ||
             t["id"].get<int64_t>() >= kMaxTokenId || !t.contains("content") || !t["content"].is_string())
-            throw FormatError(fmt::format("Tokenizer file {} has added token {} without a valid id and content.", file,
-                                          t.dump()));
+            throw FormatError(
+                fmt::format("Tokenizer file {} has added token {} without a valid id and content.", file, t.dump()));
         out.push_back({t["content"].get<std::string>(), static_cast<int32_t>(t["id"].get<int64_t>()),
                        t.value("special", false), t.value("lstrip", false), t.value("rstrip", false),
                        t.value("single_word", false)});
@@ -78,6 +77,7 @@ struct DecoderInfo {
     bool present = false;
     bool byteLevel = false;
     bool stripLeadingSpace = false;
+    std::string replacement; // what stands for a space (Metaspace, or Replace(x -> " ")); empty when none
 };
 
 void readDecoder(const nlohmann::json& d, const std::string& file, DecoderInfo& info) {
@@ -85,17 +85,23 @@ void readDecoder(const nlohmann::json& d, const std::string& file, DecoderInfo& 
     info.present = true;
     const std::string type = jsonType(d, "decoder", file);
     if (type == "Sequence") {
-        for (const auto& sub : jsonArray(d, "decoders", "decoder", file)) readDecoder(sub, file, info);
+        for (const auto& sub : jsonArray(d, "decoders", "decoder", file))
+            readDecoder(sub, file, info);
     } else if (type == "ByteLevel") {
         info.byteLevel = true;
     } else if (type == "Strip") {
-        info.stripLeadingSpace = info.stripLeadingSpace || (optionalString(d, "content") == " " && d.value("start", 0) > 0);
+        info.stripLeadingSpace =
+            info.stripLeadingSpace || (optionalString(d, "content") == " " && d.value("start", 0) > 0);
+    } else if (type == "Replace") {
+        if (optionalString(d, "content") == " " && d.contains("pattern") && d["pattern"].is_object())
+            info.replacement = optionalString(d["pattern"], "String");
     } else if (type == "Metaspace") {
+        info.replacement = optionalString(d, "replacement");
         const std::string scheme = optionalString(d, "prepend_scheme");
-        info.stripLeadingSpace = info.stripLeadingSpace || (scheme.empty() ? d.value("add_prefix_space", true)
-                                                                           : scheme != "never");
+        info.stripLeadingSpace =
+            info.stripLeadingSpace || (scheme.empty() ? d.value("add_prefix_space", true) : scheme != "never");
     }
-    // Replace, ByteFallback and Fuse are what Metaspace decoding does anyway; others do not change our bytes.
+    // ByteFallback and Fuse are what Metaspace decoding does anyway; others do not change our bytes.
 }
 
 std::unique_ptr<Tokenizer> buildTokenizer(const nlohmann::json& j, const std::filesystem::path& folder,
@@ -105,16 +111,17 @@ std::unique_ptr<Tokenizer> buildTokenizer(const nlohmann::json& j, const std::fi
     const nlohmann::json& model = j["model"];
     std::string type = optionalString(model, "type");
     if (type.empty()) // files from old tokenizers versions leave the type out
-        type = model.contains("merges") ? "BPE" : (model.contains("vocab") && model["vocab"].is_array() ? "Unigram"
-                                                                                                        : "WordLevel");
+        type = model.contains("merges")
+                   ? "BPE"
+                   : (model.contains("vocab") && model["vocab"].is_array() ? "Unigram" : "WordLevel");
     PipelineParts p;
     p.source = file;
     bool byteFallback = false;
     if (type == "BPE") {
         for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
             if (!optionalString(model, key).empty())
-                throw UnsupportedError(fmt::format("Tokenizer file {} uses a BPE {}, which attnscope does not support.",
-                                                   file, key));
+                throw UnsupportedError(
+                    fmt::format("Tokenizer file {} uses a BPE {}, which attnscope does not support.", file, key));
         BpeOptions options;
         options.byteFallback = byteFallback = model.value("byte_fallback", false);
         options.unkToken = optionalString(model, "unk_token");
@@ -146,9 +153,15 @@ std::unique_ptr<Tokenizer> buildTokenizer(const nlohmann::json& j, const std::fi
         p.kind = "metaspace-bpe";
         p.decoding = TokenDecoding::Metaspace;
         p.byteFallback = byteFallback;
-        p.stripLeadingSpace = decoder.present ? decoder.stripLeadingSpace
-                                              : (p.normalizer && p.normalizer->prepends(p.metaspace)) ||
-                                                    (p.preTokenizer && p.preTokenizer->metaspacePrepends());
+        if (!decoder.replacement.empty())
+            p.metaspace = decoder.replacement;
+        else if (p.preTokenizer && !p.preTokenizer->metaspaceReplacement().empty())
+            p.metaspace = p.preTokenizer->metaspaceReplacement();
+        const bool prefixed = (p.normalizer && p.normalizer->prepends(p.metaspace)) ||
+                              (p.preTokenizer && p.preTokenizer->metaspacePrepends());
+        p.stripLeadingSpace = decoder.present ? decoder.stripLeadingSpace : prefixed;
+        // Without a decoder HF joins the tokens with spaces; a Metaspace setup without one still means spaces.
+        if (!decoder.present && !prefixed) p.decoding = TokenDecoding::WordLevel;
     }
     applySpecialTokens(j, folder, file, p);
     return std::make_unique<PipelineTokenizer>(std::move(p));

@@ -5,7 +5,8 @@ namespace attnscope::core {
 OffsetText::OffsetText(std::string_view input, int64_t begin, int64_t end)
     : m_text(input.substr(static_cast<size_t>(begin), static_cast<size_t>(end - begin))) {
     m_offsets.reserve(m_text.size() + 1);
-    for (int64_t k = begin; k <= end; ++k) m_offsets.push_back(k);
+    for (int64_t k = begin; k <= end; ++k)
+        m_offsets.push_back(k);
 }
 
 OffsetText OffsetText::slice(size_t begin, size_t end) const {

@@ -24,7 +24,8 @@ struct MatchDataDeleter {
 
 } // namespace
 
-PcreRegex::PcreRegex(std::string_view pattern, bool literal, const std::string& source) : m_pattern(pattern), m_source(source) {
+PcreRegex::PcreRegex(std::string_view pattern, bool literal, const std::string& source)
+    : m_pattern(pattern), m_source(source) {
     // MATCH_INVALID_UTF lets arbitrary user bytes through without undefined behaviour: bad sequences just never match.
     // PCRE2 refuses UCP together with LITERAL, where it would mean nothing anyway.
     const uint32_t options = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (literal ? PCRE2_LITERAL : PCRE2_UCP);
@@ -33,12 +34,15 @@ PcreRegex::PcreRegex(std::string_view pattern, bool literal, const std::string& 
     m_code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), options, &errorCode,
                            &errorOffset, nullptr);
     if (!m_code)
-        throw FormatError(fmt::format("Tokenizer file {} has a pattern that does not compile ({} at offset {}): {}.",
-                                      source, pcreMessage(errorCode), errorOffset, m_pattern));
+        throw FormatError(
+            fmt::format("Tokenizer file {} has the pattern \"{}\", which does not compile ({} at offset {}).", source,
+                        m_pattern, pcreMessage(errorCode), errorOffset));
     m_jit = pcre2_jit_compile(m_code, PCRE2_JIT_COMPLETE) == 0;
 }
 
-PcreRegex::~PcreRegex() { pcre2_code_free(m_code); }
+PcreRegex::~PcreRegex() {
+    pcre2_code_free(m_code);
+}
 
 std::vector<std::pair<size_t, size_t>> PcreRegex::findAll(std::string_view text) const {
     std::vector<std::pair<size_t, size_t>> out;
@@ -55,8 +59,9 @@ std::vector<std::pair<size_t, size_t>> PcreRegex::findAll(std::string_view text)
         }
         if (rc == PCRE2_ERROR_NOMATCH) break;
         if (rc < 0)
-            throw FormatError(fmt::format("The pre-tokenizer pattern {} of tokenizer file {} failed on the input text: {}.",
-                                          m_pattern, m_source, pcreMessage(rc)));
+            throw FormatError(
+                fmt::format("The pre-tokenizer pattern {} of tokenizer file {} failed on the input text: {}.",
+                            m_pattern, m_source, pcreMessage(rc)));
         const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(data.get());
         const size_t begin = ov[0], end = ov[1];
         if (end > begin) {

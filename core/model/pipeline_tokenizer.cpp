@@ -22,9 +22,12 @@ std::string replaceAll(std::string s, std::string_view from, std::string_view to
 
 PipelineTokenizer::PipelineTokenizer(PipelineParts parts) : m_p(std::move(parts)) {
     m_vocabSize = m_p.model->size();
-    for (const AddedToken& t : m_p.added.tokens()) m_vocabSize = std::max<int64_t>(m_vocabSize, t.id + 1);
-    for (int32_t id : m_p.prefix) m_vocabSize = std::max<int64_t>(m_vocabSize, id + 1);
-    for (int32_t id : m_p.suffix) m_vocabSize = std::max<int64_t>(m_vocabSize, id + 1);
+    for (const AddedToken& t : m_p.added.tokens())
+        m_vocabSize = std::max<int64_t>(m_vocabSize, t.id + 1);
+    for (int32_t id : m_p.prefix)
+        m_vocabSize = std::max<int64_t>(m_vocabSize, id + 1);
+    for (int32_t id : m_p.suffix)
+        m_vocabSize = std::max<int64_t>(m_vocabSize, id + 1);
 
     m_decoded.resize(static_cast<size_t>(m_vocabSize));
     const ByteLevelMap& bytes = ByteLevelMap::instance();
@@ -35,14 +38,18 @@ PipelineTokenizer::PipelineTokenizer(PipelineParts parts) : m_p(std::move(parts)
         }
         const std::string& t = m_p.model->token(id);
         switch (m_p.decoding) {
-        case TokenDecoding::ByteLevel: m_decoded[id] = bytes.decodeText(t); break;
+        case TokenDecoding::ByteLevel:
+            m_decoded[id] = bytes.decodeText(t);
+            break;
         case TokenDecoding::Metaspace:
             if (const int b = byteFallbackValue(t); m_p.byteFallback && b >= 0)
                 m_decoded[id] = std::string(1, static_cast<char>(b));
             else
                 m_decoded[id] = replaceAll(t, m_p.metaspace, " ");
             break;
-        case TokenDecoding::WordLevel: m_decoded[id] = t; break;
+        case TokenDecoding::WordLevel:
+            m_decoded[id] = t;
+            break;
         }
     }
 }
@@ -55,14 +62,18 @@ Encoding PipelineTokenizer::encode(std::string_view text, bool addSpecial) const
         out.spans.push_back(span);
     };
     if (addSpecial)
-        for (int32_t id : m_p.prefix) push(id, {0, 0});
+        for (int32_t id : m_p.prefix)
+            push(id, {0, 0});
     for (const TextSegment& seg : m_p.added.split(text)) {
-        if (seg.id >= 0) push(seg.id, {static_cast<int64_t>(seg.begin), static_cast<int64_t>(seg.end)});
-        else encodeRaw(text, seg.begin, seg.end, out);
+        if (seg.id >= 0)
+            push(seg.id, {static_cast<int64_t>(seg.begin), static_cast<int64_t>(seg.end)});
+        else
+            encodeRaw(text, seg.begin, seg.end, out);
     }
     const auto end = static_cast<int64_t>(text.size());
     if (addSpecial)
-        for (int32_t id : m_p.suffix) push(id, {end, end});
+        for (int32_t id : m_p.suffix)
+            push(id, {end, end});
     return out;
 }
 
@@ -70,8 +81,10 @@ void PipelineTokenizer::encodeRaw(std::string_view text, size_t begin, size_t en
     OffsetText normalized(text, static_cast<int64_t>(begin), static_cast<int64_t>(end));
     if (m_p.normalizer) normalized = m_p.normalizer->apply(std::move(normalized));
     std::vector<OffsetText> words;
-    if (m_p.preTokenizer) words = m_p.preTokenizer->split(std::move(normalized));
-    else if (!normalized.empty()) words.push_back(std::move(normalized));
+    if (m_p.preTokenizer)
+        words = m_p.preTokenizer->split(std::move(normalized));
+    else if (!normalized.empty())
+        words.push_back(std::move(normalized));
     std::vector<WordToken> tokens;
     for (const OffsetText& word : words) {
         tokens.clear();
@@ -106,8 +119,8 @@ std::string PipelineTokenizer::piece(int32_t id) const {
 
 void PipelineTokenizer::checkId(int32_t id) const {
     if (id < 0 || id >= m_vocabSize)
-        throw ArgumentError(fmt::format("Token id {} is outside the {}-token vocabulary of {}.", id, m_vocabSize,
-                                        m_p.source));
+        throw ArgumentError(
+            fmt::format("Token id {} is outside the {}-token vocabulary of {}.", id, m_vocabSize, m_p.source));
 }
 
 } // namespace attnscope::core

@@ -20,8 +20,8 @@ enum class TokenDecoding {
 };
 
 struct PipelineParts {
-    std::string source; // the file, for messages
-    std::string kind;   // Tokenizer::kind()
+    std::string source;                           // the file, for messages
+    std::string kind;                             // Tokenizer::kind()
     std::unique_ptr<HfNormalizer> normalizer;     // may be null
     std::unique_ptr<HfPreTokenizer> preTokenizer; // may be null
     std::unique_ptr<WordModel> model;

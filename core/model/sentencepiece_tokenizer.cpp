@@ -33,11 +33,12 @@ SentencePieceTokenizer::SentencePieceTokenizer(const GgufVocab& vocab, const std
                                       "one score per token.",
                                       file, m_scores.size(), n));
     if (!vocab.tokenTypes.empty() && vocab.tokenTypes.size() != n)
-        throw FormatError(fmt::format("GGUF file {} has {} token types for {} tokens.", file, vocab.tokenTypes.size(), n));
+        throw FormatError(
+            fmt::format("GGUF file {} has {} token types for {} tokens.", file, vocab.tokenTypes.size(), n));
     for (int64_t id : {m_bosId, m_eosId, m_unkId})
         if (id >= static_cast<int64_t>(n))
-            throw FormatError(fmt::format("GGUF file {} names special token id {} outside its {}-token vocabulary.",
-                                          file, id, n));
+            throw FormatError(
+                fmt::format("GGUF file {} names special token id {} outside its {}-token vocabulary.", file, id, n));
 
     m_byteIds.fill(-1);
     m_types.resize(n);
@@ -48,9 +49,12 @@ SentencePieceTokenizer::SentencePieceTokenizer(const GgufVocab& vocab, const std
         // Files without token types still spell bytes as <0xXX> and name BOS/EOS/UNK by id.
         int32_t type = vocab.tokenTypes.empty() ? 1 : vocab.tokenTypes[id];
         if (vocab.tokenTypes.empty()) {
-            if (byteFallbackValue(p) >= 0) type = kTypeByte;
-            else if (static_cast<int64_t>(id) == m_bosId || static_cast<int64_t>(id) == m_eosId) type = kTypeControl;
-            else if (static_cast<int64_t>(id) == m_unkId) type = kTypeUnknown;
+            if (byteFallbackValue(p) >= 0)
+                type = kTypeByte;
+            else if (static_cast<int64_t>(id) == m_bosId || static_cast<int64_t>(id) == m_eosId)
+                type = kTypeControl;
+            else if (static_cast<int64_t>(id) == m_unkId)
+                type = kTypeUnknown;
         }
         const int byteValue = type == kTypeByte ? byteFallbackValue(p) : -1;
         if (type == kTypeByte && byteValue < 0)
@@ -124,9 +128,10 @@ void SentencePieceTokenizer::encodeFragment(std::string_view text, size_t begin,
                 int32_t id = m_byteIds[static_cast<unsigned char>(w[k])];
                 if (id < 0) id = static_cast<int32_t>(m_unkId);
                 if (id < 0)
-                    throw ArgumentError(fmt::format("The text cannot be encoded with the vocabulary of {}: byte 0x{:02X} "
-                                                    "has no byte token and there is no unknown token.",
-                                                    m_file, static_cast<unsigned char>(w[k])));
+                    throw ArgumentError(
+                        fmt::format("The text cannot be encoded with the vocabulary of {}: byte 0x{:02X} "
+                                    "has no byte token and there is no unknown token.",
+                                    m_file, static_cast<unsigned char>(w[k])));
                 symbols.push_back({id, static_cast<uint32_t>(k), static_cast<uint32_t>(k + 1)});
             }
         }

@@ -34,9 +34,9 @@ private:
     std::vector<std::string> m_pieces;
     std::vector<float> m_scores;
     std::vector<PieceType> m_types;
-    std::vector<std::string> m_decoded;                                   // piece(id), precomputed
+    std::vector<std::string> m_decoded;                                                // piece(id), precomputed
     std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> m_mergeable; // pieces text may become
-    std::array<int32_t, 256> m_byteIds{};                                 // <0xXX> ids, -1 when absent
+    std::array<int32_t, 256> m_byteIds{};                                              // <0xXX> ids, -1 when absent
     AddedTokenMatcher m_added;
     int64_t m_bosId = -1;
     int64_t m_eosId = -1;

@@ -11,9 +11,12 @@ namespace attnscope::core {
 inline size_t utf8CharLength(std::string_view s, size_t pos) {
     const auto lead = static_cast<unsigned char>(s[pos]);
     size_t n = 1;
-    if (lead >= 0xC2 && lead <= 0xDF) n = 2;
-    else if (lead >= 0xE0 && lead <= 0xEF) n = 3;
-    else if (lead >= 0xF0 && lead <= 0xF4) n = 4;
+    if (lead >= 0xC2 && lead <= 0xDF)
+        n = 2;
+    else if (lead >= 0xE0 && lead <= 0xEF)
+        n = 3;
+    else if (lead >= 0xF0 && lead <= 0xF4)
+        n = 4;
     if (n == 1 || pos + n > s.size()) return 1;
     for (size_t k = 1; k < n; ++k)
         if ((static_cast<unsigned char>(s[pos + k]) & 0xC0) != 0x80) return 1;
@@ -29,10 +32,14 @@ inline size_t utf8CharLength(std::string_view s, size_t pos) {
 inline char32_t utf8Decode(std::string_view s, size_t pos, size_t len) {
     const auto b = [&](size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[pos + k])); };
     switch (len) {
-    case 2: return ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
-    case 3: return ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
-    case 4: return ((b(0) & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) | (b(3) & 0x3F);
-    default: return b(0);
+    case 2:
+        return ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
+    case 3:
+        return ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
+    case 4:
+        return ((b(0) & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) | (b(3) & 0x3F);
+    default:
+        return b(0);
     }
 }
 
@@ -61,9 +68,12 @@ inline int byteFallbackValue(std::string_view piece) {
     for (size_t k = 3; k < 5; ++k) {
         const char c = piece[k];
         int digit = -1;
-        if (c >= '0' && c <= '9') digit = c - '0';
-        else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-        else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+        if (c >= '0' && c <= '9')
+            digit = c - '0';
+        else if (c >= 'A' && c <= 'F')
+            digit = c - 'A' + 10;
+        else if (c >= 'a' && c <= 'f')
+            digit = c - 'a' + 10;
         if (digit < 0) return -1;
         value = value * 16 + digit;
     }

@@ -13,6 +13,7 @@
 #include <ATen/Context.h>
 
 #include <cmath>
+#include <cstring>
 #include <thread>
 
 namespace attnscope::core {
@@ -74,6 +75,10 @@ at::Device resolveDevice(const std::string& name) {
         throw UnsupportedError("Device '" + name + "' is not supported; use cpu or cuda[:N].");
     }
     return device;
+}
+
+bool sameBytes(const RawTensor& a, const RawTensor& b) {
+    return a.dtype == b.dtype && a.shape == b.shape && a.nbytes == b.nbytes && std::memcmp(a.data, b.data, a.nbytes) == 0;
 }
 
 at::ScalarType scalarType(ComputeDtype d) {
@@ -152,7 +157,13 @@ Transformer::Transformer(ModelFiles&& files, const RuntimeOptions& options) : m_
     const int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(threads);
 
-    const TensorSet& t = files.tensors;
+    TensorSet& t = files.tensors;
+    // Some converters (llama2.c -> GGUF) store the tied classifier as a byte-identical copy: share it instead.
+    if (auto head = t.find("lm_head.weight"), emb = t.find("tok_embeddings.weight");
+        head != t.end() && emb != t.end() && sameBytes(head->second, emb->second)) {
+        t.erase(head);
+        m.config.tiedEmbeddings = true;
+    }
     for (const auto& [name, tensor] : t) m.parameters += tensor.numel();
     m.tokEmb = m.weight(t, "tok_embeddings.weight");
     m.normW = m.weight(t, "norm.weight");

@@ -53,6 +53,8 @@ H5Type h5Utf8Type() {
     return type;
 }
 
-bool h5IsHalf(hid_t type) { return H5Tget_class(type) == H5T_FLOAT && H5Tget_size(type) == 2; }
+bool h5IsHalf(hid_t type) {
+    return H5Tget_class(type) == H5T_FLOAT && H5Tget_size(type) == 2;
+}
 
 } // namespace attnscope::core

@@ -9,8 +9,7 @@
 namespace attnscope::core {
 
 // One id and the function that closes it; move-only, like ggml-cpp.h's unique_ptr deleters for its handles.
-template <herr_t (*Close)(hid_t)>
-class H5Handle {
+template <herr_t (*Close)(hid_t)> class H5Handle {
 public:
     H5Handle() = default;
     explicit H5Handle(hid_t id) : m_id(id) {}

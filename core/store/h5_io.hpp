@@ -22,7 +22,8 @@ public:
 
     // --- writing (FileError) ---
     H5Group createGroup(hid_t loc, const std::string& name) const;
-    // `chunk` empty: contiguous. `deflate` 0: uncompressed; else shuffle + deflate at that level.
+    // `chunk` empty: contiguous. Chunked datasets carry a Fletcher-32 checksum per chunk; `deflate` > 0 adds
+    // shuffle + deflate at that level.
     H5Dataset createDataset(hid_t loc, const std::string& name, hid_t type, const H5Dims& dims,
                             const H5Dims& chunk = {}, int deflate = 0, hid_t accessList = H5P_DEFAULT) const;
     // Writes `count` elements starting at `start` (a hyperslab of the whole dataset), memory laid out densely.

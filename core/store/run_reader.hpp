@@ -19,6 +19,8 @@ struct Tile {
     int64_t row0 = 0, col0 = 0; // top-left cell at this level
     int64_t rows = 0, cols = 0; // clipped to the level's size
     std::vector<float> values;  // [rows][cols]; cells above the causal diagonal are 0
+    // Where the values came from: level-0 data read from the full maps, recomputed from Q/K/LSE, or a stored pyramid
+    // level (read directly, or pooled from a finer stored level when this one is not stored).
     TileSource source = TileSource::FullMap;
 };
 
@@ -45,16 +47,20 @@ public:
     const RunLayout& layout() const;
     RunSummary summary() const;
 
-    // size x size cells of head (layer, head) at `level` (level 0 = tokens), from (row0, col0), clipped at the edge.
+    // size x size cells of head (layer, head) at `level` (level 0 = tokens), from (row0, col0), clipped at the edge
+    // (empty past it). Throws ArgumentError for a layer, head or level outside the run.
     Tile tile(int64_t layer, int64_t head, int level, int64_t row0, int64_t col0, int64_t size,
               TileReduce reduce = TileReduce::Mean);
 
     // Per-head statistics [H][T] of one layer: "received", "alpha", "entropy", "first_mass", "lse".
     std::vector<float> layerStat(const std::string& name, int64_t layer);
     std::vector<int32_t> layerTop1(int64_t layer);
-    RunOutput output();
-    std::vector<float> residualNorms(); // [L+1][T]
+    std::vector<float> valueNorms(int64_t layer); // [Hkv][T]
+    RunOutput output();                           // empty when the run has no /output
+    std::vector<float> residualNorms();           // [L+1][T]; empty when the run has none
     size_t cacheBytesUsed() const;
+    uint64_t cacheHits() const;
+    uint64_t cacheMisses() const;
 
     struct Impl;
 

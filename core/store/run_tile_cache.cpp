@@ -7,7 +7,9 @@ namespace attnscope::core {
 size_t TileKeyHash::operator()(const TileKey& key) const {
     // Boost's hash_combine: good enough for a few thousand keys.
     size_t seed = 0;
-    auto mix = [&seed](int64_t v) { seed ^= std::hash<int64_t>{}(v) + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2); };
+    auto mix = [&seed](int64_t v) {
+        seed ^= std::hash<int64_t>{}(v) + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2);
+    };
     mix(key.layer), mix(key.head), mix(key.level), mix(key.row0), mix(key.col0), mix(key.size);
     mix(int64_t(key.reduce));
     return seed;

@@ -1,8 +1,6 @@
 #include "store/run_writer.hpp"
 
-#include "errors.hpp"
-#include "store/h5_io.hpp"
-#include "store/run_schema.hpp"
+#include "store/run_writer_impl.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,6 +9,8 @@
 #include <chrono>
 #include <ctime>
 #include <map>
+#include <mutex>
+#include <set>
 
 namespace attnscope::core {
 
@@ -25,7 +25,10 @@ std::string utcNow() {
     return text;
 }
 
-hsize_t clampChunk(int64_t extent, int64_t limit) { return hsize_t(std::max<int64_t>(1, std::min(extent, limit))); }
+// Temporary paths of the writers alive in this process: a second writer to the same final name would otherwise take
+// the first one's file for a stale leftover (same pid, same temporary name) and delete it.
+std::mutex g_activeMutex;
+std::set<std::filesystem::path> g_activePaths;
 
 size_t nextPrime(size_t n) {
     auto prime = [](size_t v) {
@@ -39,40 +42,6 @@ size_t nextPrime(size_t n) {
 
 } // namespace
 
-struct RunWriter::Impl {
-    std::filesystem::path finalPath, tempPath;
-    H5Io io;
-    RunLayout layout;
-    int64_t L = 0, H = 0, Hkv = 0, d = 0, T = 0;
-    H5Type half = h5HalfType();
-    // The file is declared first so that it is destroyed last, after the objects inside it.
-    H5File file;
-    H5Dataset probs, q, k, lse, top1, valueNorm, residualNorm, loss, topkIds, topkProbs;
-    std::array<H5Dataset, kRunFloatStats.size()> stats;
-    std::map<int, std::array<H5Dataset, 2>> pyramid; // level -> {mean, max}
-    std::vector<uint8_t> layerDone, rowDone;           // rowDone: [L][T] rows of full maps written
-    bool committed = false;
-
-    explicit Impl(std::filesystem::path final) : finalPath(std::move(final)), tempPath(runTemporaryPath(finalPath)),
-                                                 io(tempPath) {}
-
-    [[noreturn]] void badArgument(const std::string& problem) const {
-        throw ArgumentError("Cannot write run file '" + finalPath.string() + "': " + problem + ".");
-    }
-
-    void closeAll() {
-        probs.reset(), q.reset(), k.reset(), lse.reset(), top1.reset(), valueNorm.reset(), residualNorm.reset();
-        loss.reset(), topkIds.reset(), topkProbs.reset();
-        for (auto& s : stats) s.reset();
-        pyramid.clear();
-        file.reset();
-    }
-
-    void create(const RunModelInfo& model, const RunTokens& tokens);
-    void writeTokens(const RunTokens& tokens);
-    void createDatasets();
-    H5Plist mapAccessList() const;
-};
 
 void RunWriter::Impl::create(const RunModelInfo& model, const RunTokens& tokens) {
     L = model.nLayers, H = model.nHeads, Hkv = model.nKvHeads, d = model.headDim, T = layout.tokens;
@@ -93,15 +62,26 @@ void RunWriter::Impl::create(const RunModelInfo& model, const RunTokens& tokens)
     }
     // Variable-length HDF5 strings end at the first NUL; one inside would silently cut the text short.
     if (tokens.text.find('\0') != std::string::npos) badArgument("the text contains a NUL byte");
+    for (size_t i = 0; i < n; ++i)
+        if (tokens.pieces[i].find('\0') != std::string::npos)
+            badArgument("the piece of token " + std::to_string(i) + " contains a NUL byte");
     for (int level : layout.pyramidLevels)
         if (level < 1 || level > 30) badArgument("pyramid level " + std::to_string(level) + " is out of range");
 
+    {
+        std::lock_guard lock(g_activeMutex);
+        if (!g_activePaths.insert(tempPath).second) badArgument("another writer in this process is writing it");
+        registered = true;
+    }
     h5Silence();
     std::error_code ignored;
     std::filesystem::remove(tempPath, ignored); // a stale file from a crashed process that had our pid
     H5Plist fapl(H5Pcreate(H5P_FILE_ACCESS));
     // Strong close: closing the file closes everything inside it, so an error path cannot leave it open.
-    if (!fapl || H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG) < 0)
+    // The 1.10 format checksums object headers, chunk indexes and the superblock, so a corrupted file is reported
+    // instead of being parsed; every HDF5 since 1.10 (and h5py built on it) reads it.
+    if (!fapl || H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG) < 0 ||
+        H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_LATEST) < 0)
         throw FileError("Cannot create '" + tempPath.string() + "'" + h5Detail() + ".");
     file = H5File(H5Fcreate(tempPath.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()));
     if (!file) throw FileError("Cannot create the run file '" + tempPath.string() + "'" + h5Detail() + ".");
@@ -140,6 +120,7 @@ void RunWriter::Impl::writeTokens(const RunTokens& tokens) {
     const H5Type utf8 = h5Utf8Type();
     std::vector<const char*> pieces(tokens.pieces.size());
     for (size_t i = 0; i < pieces.size(); ++i) pieces[i] = tokens.pieces[i].c_str();
+    // Contiguous: HDF5 accepts no filter (so no checksum) on variable-length data.
     auto pieceSet = io.createDataset(root, "/tokens/pieces", utf8.get(), {t});
     io.writeAll(pieceSet.get(), utf8.get(), pieces.data(), "/tokens/pieces");
 
@@ -221,14 +202,13 @@ RunWriter::RunWriter(const std::filesystem::path& finalPath, const RunModelInfo&
     } catch (...) {
         m_impl->closeAll();
         std::error_code ignored;
-        if (m_impl->file.valid() || std::filesystem::exists(m_impl->tempPath, ignored))
-            std::filesystem::remove(m_impl->tempPath, ignored);
+        if (m_impl->registered) std::filesystem::remove(m_impl->tempPath, ignored); // only a name we own
         throw;
     }
 }
 
 RunWriter::~RunWriter() {
-    if (!m_impl || m_impl->committed) return;
+    if (!m_impl || m_impl->committed || !m_impl->registered) return;
     // Never throws: closing may fail on a broken file, and the half-written file goes either way.
     m_impl->closeAll();
     std::error_code ignored;
@@ -236,107 +216,6 @@ RunWriter::~RunWriter() {
 }
 
 const std::filesystem::path& RunWriter::temporaryPath() const { return m_impl->tempPath; }
-
-void RunWriter::writeProbRows(int64_t layer, int64_t rowBegin, int64_t rows, const uint16_t* probs) {
-    Impl& m = *m_impl;
-    h5Silence();
-    if (!m.layout.fullProbs) m.badArgument("full maps were not asked for in the layout, yet rows were written");
-    if (layer < 0 || layer >= m.L || rowBegin < 0 || rows <= 0 || rowBegin + rows > m.T)
-        m.badArgument("rows [" + std::to_string(rowBegin) + ", " + std::to_string(rowBegin + rows) + ") of layer " +
-                      std::to_string(layer) + " lie outside the attention maps");
-    m.io.writeSlab(m.probs.get(), m.half.get(), {hsize_t(layer), 0, hsize_t(rowBegin), 0},
-                   {1, hsize_t(m.H), hsize_t(rows), hsize_t(m.T)}, probs, "/attention/probs");
-    std::fill_n(m.rowDone.begin() + layer * m.T + rowBegin, rows, uint8_t(1));
-}
-
-void RunWriter::writeLayer(int64_t layer, const LayerCapture& c) {
-    Impl& m = *m_impl;
-    h5Silence();
-    if (layer < 0 || layer >= m.L) m.badArgument("layer " + std::to_string(layer) + " does not exist");
-    const std::string where = " of layer " + std::to_string(layer);
-    auto expect = [&](size_t actual, int64_t expected, const char* name) {
-        if (actual != size_t(expected))
-            m.badArgument(std::string("the capture's ") + name + where + " has " + std::to_string(actual) +
-                          " values where " + std::to_string(expected) + " were expected");
-    };
-    const int64_t ht = m.H * m.T, kvt = m.Hkv * m.T;
-    const std::array<const std::vector<float>*, kRunFloatStats.size()> floats = {&c.received, &c.alpha, &c.entropy,
-                                                                                &c.firstMass};
-    for (size_t i = 0; i < floats.size(); ++i) expect(floats[i]->size(), ht, kRunFloatStats[i]);
-    expect(c.top1.size(), ht, "top1");
-    expect(c.valueNorm.size(), kvt, "value_norm");
-    if (m.layout.qk) {
-        expect(c.lse.size(), ht, "lse");
-        expect(c.q.size(), ht * m.d, "q");
-        expect(c.k.size(), kvt * m.d, "k");
-    }
-    for (const PyramidLevel& p : c.pyramid)
-        if (!m.pyramid.contains(p.level))
-            m.badArgument("the capture has pyramid level " + std::to_string(p.level) + where +
-                          " which the layout does not list");
-    for (const auto& [level, sets] : m.pyramid) {
-        auto found = std::find_if(c.pyramid.begin(), c.pyramid.end(), [&](auto& p) { return p.level == level; });
-        if (found == c.pyramid.end()) m.badArgument("pyramid level " + std::to_string(level) + where + " is missing");
-        const int64_t n = pyramidSize(m.T, level);
-        expect(found->mean.size(), m.H * n * n, "pyramid mean");
-        expect(found->max.size(), m.H * n * n, "pyramid max");
-    }
-
-    const hsize_t l = hsize_t(layer), h = hsize_t(m.H), hkv = hsize_t(m.Hkv), t = hsize_t(m.T), d = hsize_t(m.d);
-    for (size_t i = 0; i < floats.size(); ++i)
-        m.io.writeSlab(m.stats[i].get(), H5T_NATIVE_FLOAT, {l, 0, 0}, {1, h, t}, floats[i]->data(),
-                       std::string("/stats/") + kRunFloatStats[i]);
-    m.io.writeSlab(m.top1.get(), H5T_NATIVE_INT32, {l, 0, 0}, {1, h, t}, c.top1.data(), "/stats/top1");
-    m.io.writeSlab(m.valueNorm.get(), H5T_NATIVE_FLOAT, {l, 0, 0}, {1, hkv, t}, c.valueNorm.data(),
-                   "/stats/value_norm");
-    if (m.layout.qk) {
-        m.io.writeSlab(m.lse.get(), H5T_NATIVE_FLOAT, {l, 0, 0}, {1, h, t}, c.lse.data(), "/qk/lse");
-        m.io.writeSlab(m.q.get(), m.half.get(), {l, 0, 0, 0}, {1, h, t, d}, c.q.data(), "/qk/q");
-        m.io.writeSlab(m.k.get(), m.half.get(), {l, 0, 0, 0}, {1, hkv, t, d}, c.k.data(), "/qk/k");
-    }
-    for (const PyramidLevel& p : c.pyramid) {
-        const hsize_t n = hsize_t(pyramidSize(m.T, p.level));
-        for (bool max : {false, true})
-            m.io.writeSlab(m.pyramid[p.level][max].get(), m.half.get(), {l, 0, 0, 0}, {1, h, n, n},
-                           (max ? p.max : p.mean).data(), runPyramidPath(p.level, max));
-    }
-    m.layerDone[size_t(layer)] = 1;
-}
-
-void RunWriter::writeResidualNorms(const std::vector<float>& norms) {
-    Impl& m = *m_impl;
-    h5Silence();
-    if (norms.size() != size_t((m.L + 1) * m.T))
-        m.badArgument("the residual norms have " + std::to_string(norms.size()) + " values where " +
-                      std::to_string((m.L + 1) * m.T) + " were expected");
-    if (!m.residualNorm)
-        m.residualNorm = m.io.createDataset(m.file.get(), "/stats/residual_norm", H5T_IEEE_F32LE,
-                                            {hsize_t(m.L + 1), hsize_t(m.T)},
-                                            {1, clampChunk(m.T, kRunTokenChunk)}, kRunDeflate);
-    m.io.writeAll(m.residualNorm.get(), H5T_NATIVE_FLOAT, norms.data(), "/stats/residual_norm");
-}
-
-void RunWriter::writeOutput(const RunOutput& output) {
-    Impl& m = *m_impl;
-    h5Silence();
-    const size_t t = size_t(m.T);
-    if (output.loss.size() != t || output.topkIds.size() != t * kTopK || output.topkProbs.size() != t * kTopK)
-        m.badArgument("the output has " + std::to_string(output.loss.size()) + " losses and " +
-                      std::to_string(output.topkIds.size()) + " top-k ids for " + std::to_string(t) + " tokens");
-    const hid_t root = m.file.get();
-    const hsize_t ht = hsize_t(m.T), chunk = clampChunk(m.T, kRunTokenChunk);
-    if (!m.loss) {
-        m.io.createGroup(root, "/output");
-        m.loss = m.io.createDataset(root, "/output/loss", H5T_IEEE_F32LE, {ht}, {chunk}, kRunDeflate);
-        m.topkIds = m.io.createDataset(root, "/output/topk_ids", H5T_STD_I32LE, {ht, kTopK},
-                                       {std::min<hsize_t>(chunk, 8192), kTopK}, kRunDeflate);
-        m.topkProbs = m.io.createDataset(root, "/output/topk_probs", H5T_IEEE_F32LE, {ht, kTopK},
-                                         {std::min<hsize_t>(chunk, 8192), kTopK}, kRunDeflate);
-    }
-    m.io.writeAll(m.loss.get(), H5T_NATIVE_FLOAT, output.loss.data(), "/output/loss");
-    m.io.writeAll(m.topkIds.get(), H5T_NATIVE_INT32, output.topkIds.data(), "/output/topk_ids");
-    m.io.writeAll(m.topkProbs.get(), H5T_NATIVE_FLOAT, output.topkProbs.data(), "/output/topk_probs");
-}
 
 void RunWriter::commit() {
     Impl& m = *m_impl;

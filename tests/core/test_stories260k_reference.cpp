@@ -70,10 +70,13 @@ TEST(Stories260K, GreedyGenerationReproducesReferenceText) {
     auto model = loadStories();
     const auto& tok = model->tokenizer();
     core::GenerateOptions o;
-    o.maxNewTokens = 64 - 5; // run.c -n 64 counts prompt positions too
+    // run.c -n 64 runs 64 positions and prints the token predicted at each, the last one included: the 5 prompt
+    // tokens are followed by 60 generated ones, of which the first 59 are the reference's input ids.
+    o.maxNewTokens = 60;
     o.stopIds = core::defaultStopIds(*model);
     auto r = core::generate(*model, tok.encode("Once upon a time").ids, o);
-    EXPECT_EQ(r.ids, referenceIds());
+    ASSERT_EQ(r.ids.size(), 65u);
+    EXPECT_EQ(std::vector<int32_t>(r.ids.begin(), r.ids.begin() + 64), referenceIds());
     EXPECT_EQ(tok.decode(r.ids), readText(test::stories260KDir() / "reference/greedy_once_upon_a_time_n64.txt"));
 }
 
@@ -82,7 +85,7 @@ TEST(Stories260K, GreedyFromEmptyPromptReproduces256Tokens) {
     auto model = loadStories();
     const auto& tok = model->tokenizer();
     core::GenerateOptions o;
-    o.maxNewTokens = 255;
+    o.maxNewTokens = 256; // 256 positions after BOS, each printing its prediction
     o.stopIds = core::defaultStopIds(*model);
     auto r = core::generate(*model, {static_cast<int32_t>(tok.bosId())}, o);
     EXPECT_EQ(tok.decode(r.ids), readText(test::stories260KDir() / "reference/greedy_empty_prompt_n256.txt"));
@@ -100,6 +103,7 @@ TEST(Stories260K, BlockSizeAndEagerAttentionDoNotChangeResults) {
         o.queryBlock = block;
         auto out = loadStories(o)->forward(ids);
         for (size_t i = 0; i < whole.logits.size(); ++i)
-            ASSERT_NEAR(out.logits[i], whole.logits[i], 1e-5) << "block " << block; // float32 reordering only
+            // Only float32 summation order changes; logits reach |x| ~ 15, where that is ~1e-5 (tens of ulps).
+            ASSERT_NEAR(out.logits[i], whole.logits[i], 1e-4) << "block " << block;
     }
 }

@@ -1,4 +1,5 @@
 // The runtime on tiny random-weight checkpoints in the exact HF layout, against an independent naive forward.
+#include "errors.hpp"
 #include "runtime/transformer.hpp"
 #include "support/collect_hook.hpp"
 #include "support/naive_forward.hpp"

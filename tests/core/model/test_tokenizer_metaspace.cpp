@@ -27,7 +27,7 @@ TEST(TokenizerMetaspace, MergesByRankWithPrefix) {
     EXPECT_EQ(e.ids, (Ids{1, 14, 19}));
     EXPECT_EQ(e.pieces, (std::vector<std::string>{"<s>", " Hi", " there"}));
     EXPECT_EQ(test::spanPairs(e), (Spans{{0, 0}, {0, 2}, {2, 8}}));
-    EXPECT_EQ(tok->decode(e.ids), "Hi there");        // Strip decoder removes the prefix's space
+    EXPECT_EQ(tok->decode(e.ids), "Hi there");            // Strip decoder removes the prefix's space
     EXPECT_EQ(tok->decode(e.ids, false), "<s> Hi there"); // ... only at the very start, as HF
     EXPECT_EQ(tok->encode("Hi there", false).ids, (Ids{14, 19}));
 }
@@ -86,4 +86,39 @@ TEST(TokenizerMetaspace, SpansTileAndRoundTrip) {
         }
         EXPECT_EQ(tok->decode(tok->encode("there  Hi").ids), "there  Hi") << name;
     }
+}
+
+namespace {
+
+std::filesystem::path folderWith(const std::string& json) {
+    const auto dir = test::scratchDir("metaspace");
+    test::writeText(dir / "tokenizer.json", json);
+    return dir;
+}
+
+} // namespace
+
+TEST(TokenizerMetaspace, OtherReplacementCharacterWithoutDecoder) {
+    // Metaspace "_" (prepend always, split): "hi hi" -> "_hi_hi" -> words "_hi", "_hi"; _ h -> _h, _h i -> _hi.
+    const auto tok = core::loadHfTokenizer(folderWith(
+        R"({"pre_tokenizer": {"type": "Metaspace", "replacement": "_", "prepend_scheme": "always", "split": true},)"
+        R"( "decoder": null, "model": {"type": "BPE", "vocab": {"_hi": 0, "_": 1, "h": 2, "i": 3, "_h": 4},)"
+        R"( "merges": ["_ h", "_h i"]}})"));
+    const Encoding e = tok->encode("hi hi");
+    EXPECT_EQ(e.ids, (Ids{0, 0}));
+    EXPECT_EQ(test::spanPairs(e), (Spans{{0, 2}, {2, 5}}));
+    EXPECT_EQ(tok->decode(e.ids), "hi hi");
+    EXPECT_EQ(tok->piece(0), " hi");
+}
+
+TEST(TokenizerMetaspace, PlainBpeWithoutDecoderJoinsWithSpaces) {
+    // Whitespace words "hi", "to"; h i -> hi; no decoder: HF joins the tokens with single spaces.
+    const auto tok = core::loadHfTokenizer(
+        folderWith(R"({"pre_tokenizer": {"type": "Whitespace"}, "decoder": null, "model": {"type": "BPE",)"
+                   R"( "vocab": {"h": 0, "i": 1, "hi": 2, "t": 3, "o": 4}, "merges": ["h i"]}})"));
+    EXPECT_EQ(tok->kind(), "metaspace-bpe");
+    const Encoding e = tok->encode("hi  to");
+    EXPECT_EQ(e.ids, (Ids{2, 3, 4}));
+    EXPECT_EQ(test::spanPairs(e), (Spans{{0, 2}, {4, 5}, {5, 6}}));
+    EXPECT_EQ(tok->decode(e.ids), "hi t o");
 }

@@ -25,8 +25,21 @@ std::unique_ptr<Tokenizer> stories260K() {
 core::GgufVocab handVocab() {
     core::GgufVocab v;
     v.model = "llama";
-    v.tokens = {"<unk>", "<s>", "</s>", "<0x41>", "<0x0A>", "<0xC3>", "\xE2\x96\x81", "a", "b", "c", "ab", "bc",
-                "\xE2\x96\x81" "a", "aa"};
+    v.tokens = {"<unk>",
+                "<s>",
+                "</s>",
+                "<0x41>",
+                "<0x0A>",
+                "<0xC3>",
+                "\xE2\x96\x81",
+                "a",
+                "b",
+                "c",
+                "ab",
+                "bc",
+                "\xE2\x96\x81"
+                "a",
+                "aa"};
     v.scores = {0, 0, 0, 0, 0, 0, -1, -2, -2, -2, -5, -1, -10, -1};
     v.tokenTypes = {2, 3, 3, 6, 6, 6, 1, 1, 1, 1, 1, 1, 1, 1};
     v.bosId = 1;
@@ -45,7 +58,8 @@ TEST(TokenizerSentencePiece, Stories260KOnceUponATime) {
     EXPECT_EQ(e.ids, (std::vector<int32_t>{1, 403, 407, 261, 378}));
     EXPECT_EQ(e.pieces, (std::vector<std::string>{"<s>", " Once", " upon", " a", " time"}));
     // The dummy prefix stands for nothing, so " Once" covers "Once" only; BOS is empty at the start.
-    EXPECT_EQ(test::spanPairs(e), (std::vector<std::pair<int64_t, int64_t>>{{0, 0}, {0, 4}, {4, 9}, {9, 11}, {11, 16}}));
+    EXPECT_EQ(test::spanPairs(e),
+              (std::vector<std::pair<int64_t, int64_t>>{{0, 0}, {0, 4}, {4, 9}, {9, 11}, {11, 16}}));
     EXPECT_TRUE(test::spansTileText(e, text));
     EXPECT_EQ(tok->encode(text, false).ids, (std::vector<int32_t>{403, 407, 261, 378}));
     EXPECT_EQ(tok->kind(), "sentencepiece-bpe");
@@ -64,7 +78,8 @@ TEST(TokenizerSentencePiece, Stories260KMatchesRunC) {
         {"Tom and Tim", {1, 274, 287, 269, 326}},
         {"abc", {1, 261, 430, 429}},
         // "  " stays two spaces; "\n" has no piece of its own, so it is the byte token <0x0A> (id 13).
-        {"  two  spaces\nnew line", {1, 410, 410, 259, 424, 414, 410, 262, 427, 412, 331, 419, 13, 416, 411, 424, 278, 271, 411}},
+        {"  two  spaces\nnew line",
+         {1, 410, 410, 259, 424, 414, 410, 262, 427, 412, 331, 419, 13, 416, 411, 424, 278, 271, 411}},
         // "é" is a piece (485); 日 and 本 are not, so they fall back to their three UTF-8 bytes each.
         {"Lily's caf\xC3\xA9 is \xE6\x97\xA5\xE6\x9C\xAC!",
          {1, 317, 439, 419, 280, 412, 431, 485, 410, 293, 410, 233, 154, 168, 233, 159, 175, 443}},
@@ -135,7 +150,8 @@ TEST(TokenizerSentencePiece, Stories260KLongTextIsFast) {
     ATTNSCOPE_REQUIRE_SHARED();
     const auto tok = stories260K();
     std::string text = test::readBinary<char>(test::stories260KDir() / "reference" / "greedy_empty_prompt_n256.txt");
-    while (text.size() < 200000) text += text; // quadratic merging would take minutes here
+    while (text.size() < 200000)
+        text += text; // quadratic merging would take minutes here
     const Encoding e = tok->encode(text);
     EXPECT_TRUE(test::spansTileText(e, text));
     EXPECT_EQ(tok->decode(e.ids), text);

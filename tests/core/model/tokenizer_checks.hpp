@@ -22,7 +22,8 @@ inline ::testing::AssertionResult spansTileText(const core::Encoding& e, std::st
     for (size_t k = 0; k < e.spans.size(); ++k) {
         const auto [b, en] = e.spans[k];
         if (b != cursor || en < b)
-            return ::testing::AssertionFailure() << "token " << k << " spans [" << b << "," << en << ") after " << cursor;
+            return ::testing::AssertionFailure()
+                   << "token " << k << " spans [" << b << "," << en << ") after " << cursor;
         cursor = en;
     }
     if (cursor != static_cast<int64_t>(text.size()))
@@ -32,11 +33,14 @@ inline ::testing::AssertionResult spansTileText(const core::Encoding& e, std::st
 
 inline std::vector<std::pair<int64_t, int64_t>> spanPairs(const core::Encoding& e) {
     std::vector<std::pair<int64_t, int64_t>> out;
-    for (const auto& s : e.spans) out.emplace_back(s.begin, s.end);
+    for (const auto& s : e.spans)
+        out.emplace_back(s.begin, s.end);
     return out;
 }
 
-inline std::filesystem::path tokenizerFixture(const std::string& name) { return testDataDir() / "tokenizers" / name; }
+inline std::filesystem::path tokenizerFixture(const std::string& name) {
+    return testDataDir() / "tokenizers" / name;
+}
 
 inline void writeText(const std::filesystem::path& p, std::string_view text) {
     std::ofstream out(p, std::ios::binary);
@@ -46,15 +50,15 @@ inline void writeText(const std::filesystem::path& p, std::string_view text) {
 } // namespace attnscope::test
 
 // Expects statement to throw ErrorType with a message that contains needle (usually the file's path).
-#define EXPECT_THROW_NAMING(statement, ErrorType, needle)                                                            \
-    do {                                                                                                              \
-        try {                                                                                                         \
-            statement;                                                                                                \
-            ADD_FAILURE() << "no exception from " #statement;                                                         \
-        } catch (const ErrorType& e) {                                                                                \
-            EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)                                          \
-                << "message \"" << e.what() << "\" does not contain \"" << (needle) << "\"";                          \
-        } catch (const std::exception& e) {                                                                           \
-            ADD_FAILURE() << "wrong exception type from " #statement ": " << e.what();                                \
-        }                                                                                                             \
+#define EXPECT_THROW_NAMING(statement, ErrorType, needle)                                                              \
+    do {                                                                                                               \
+        try {                                                                                                          \
+            statement;                                                                                                 \
+            ADD_FAILURE() << "no exception from " #statement;                                                          \
+        } catch (const ErrorType& e) {                                                                                 \
+            EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)                                           \
+                << "message \"" << e.what() << "\" does not contain \"" << (needle) << "\"";                           \
+        } catch (const std::exception& e) {                                                                            \
+            ADD_FAILURE() << "wrong exception type from " #statement ": " << e.what();                                 \
+        }                                                                                                              \
     } while (0)

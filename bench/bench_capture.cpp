@@ -1,0 +1,115 @@
+// Capture cost: time and peak memory of (ours) a probed capture to a run file (stats, pyramids, Q/K; --full never)
+// against (a) the same forward with no probe and (b) an eager baseline that keeps every layer's [H,T,T] map, as
+// Hugging Face's output_attentions does. Each configuration runs in its own child process so that peak RSS is
+// its own. Prints ratios against the baselines measured in the same run. Not a test.
+#include "capture/capture_job.hpp"
+#include "runtime/attention_hook.hpp"
+#include "runtime/transformer.hpp"
+
+#include <ATen/ATen.h>
+#include <fmt/core.h>
+
+#include <chrono>
+#include <filesystem>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace attnscope::core;
+
+namespace {
+
+class KeepEverything : public AttentionHook {
+public:
+    void onProbs(const AttentionBlock&, at::Tensor& probs, const at::Tensor&) override { maps.push_back(probs.clone()); }
+    std::vector<at::Tensor> maps;
+};
+
+std::vector<int32_t> tokens(const Transformer& m, int64_t T) {
+    std::vector<int32_t> ids(T);
+    for (int64_t i = 0; i < T; ++i) ids[i] = static_cast<int32_t>(3 + (i * 131 + 7) % (m.config().vocabSize - 3));
+    return ids;
+}
+
+// Runs one configuration in this (child) process and returns seconds.
+double runOne(const std::string& mode, const std::filesystem::path& model, int64_t T) {
+    RuntimeOptions o;
+    if (mode == "eager") o.attention = AttentionMode::Eager;
+    auto m = Transformer::load(model, o);
+    auto ids = tokens(*m, T);
+    std::string prompt = m->tokenizer().decode(ids);
+    const auto t0 = std::chrono::steady_clock::now();
+    if (mode == "forward") {
+        m->forward(ids, nullptr, nullptr, Logits::Last);
+    } else if (mode == "eager") {
+        KeepEverything keep;
+        m->forward(ids, nullptr, &keep, Logits::Last);
+    } else {
+        CaptureOptions c;
+        c.prompt = prompt;
+        c.full = FullMaps::Never;
+        c.out = std::filesystem::temp_directory_path() / ("bench-capture-" + std::to_string(::getpid()) + ".attn.h5");
+        captureRun(*m, c);
+        std::filesystem::remove(c.out);
+    }
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+struct Measured {
+    double seconds = 0;
+    double peakGiB = 0;
+    bool ok = false;
+};
+
+Measured measure(const std::string& mode, const std::filesystem::path& model, int64_t T) {
+    int pipeFd[2];
+    if (::pipe(pipeFd) != 0) return {};
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(pipeFd[0]);
+        double s = runOne(mode, model, T);
+        (void)!::write(pipeFd[1], &s, sizeof s);
+        ::_exit(0);
+    }
+    ::close(pipeFd[1]);
+    Measured r;
+    r.ok = ::read(pipeFd[0], &r.seconds, sizeof r.seconds) == sizeof r.seconds;
+    ::close(pipeFd[0]);
+    int status = 0;
+    struct rusage usage {};
+    ::wait4(pid, &status, 0, &usage);
+    r.peakGiB = double(usage.ru_maxrss) / (1 << 20);
+    r.ok = r.ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    return r;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::filesystem::path model = argc > 1 ? argv[1] : std::filesystem::path(ATTNSCOPE_SHARED_DIR) /
+                                                           "models/stories260K/stories260K.gguf";
+    if (!std::filesystem::exists(model)) {
+        fmt::print("bench_capture: {} is absent; pass a model path\n", model.string());
+        return 0;
+    }
+    auto probe = Transformer::load(model, {});
+    const auto& c = probe->config();
+    const double machineGiB = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE)) / (1 << 30);
+    fmt::print("bench_capture on {} (L={}, H={}), {} threads, {:.0f} GiB RAM\n", model.filename().string(), c.nLayers,
+               c.nHeads, at::get_num_threads(), machineGiB);
+    for (int64_t T : {1024, 4096, 16384}) {
+        Measured fwd = measure("forward", model, T);
+        Measured cap = measure("capture", model, T);
+        const double eagerNeedGiB = double(c.nLayers) * c.nHeads * double(T) * T * 4 / (1 << 30);
+        Measured eager;
+        if (eagerNeedGiB < 0.6 * machineGiB) eager = measure("eager", model, T);
+        fmt::print("T={:<6} forward {:7.2f} s {:5.2f} GiB | capture {:7.2f} s {:5.2f} GiB ({:.2f}x forward time)",
+                   T, fwd.seconds, fwd.peakGiB, cap.seconds, cap.peakGiB, cap.seconds / fwd.seconds);
+        if (eager.ok)
+            fmt::print(" | eager keep-all {:7.2f} s {:5.2f} GiB (capture memory {:.3f}x of eager)\n", eager.seconds,
+                       eager.peakGiB, cap.peakGiB / eager.peakGiB);
+        else
+            fmt::print(" | eager keep-all needs >= {:.1f} GiB for its maps alone: not run\n", eagerNeedGiB);
+    }
+    return 0;
+}

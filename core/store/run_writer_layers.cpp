@@ -1,0 +1,108 @@
+// RunWriter's data writes: full-map row bands and per-layer captures (hyperslabs of datasets created up front),
+// residual norms and output. Each checks sizes first, so a wrong buffer is an ArgumentError, never a short read.
+#include "store/run_writer_impl.hpp"
+
+namespace attnscope::core {
+
+void RunWriter::writeProbRows(int64_t layer, int64_t rowBegin, int64_t rows, const uint16_t* probs) {
+    Impl& m = *m_impl;
+    h5Silence();
+    if (!m.layout.fullProbs) m.badArgument("full maps were not asked for in the layout, yet rows were written");
+    if (layer < 0 || layer >= m.L || rowBegin < 0 || rows <= 0 || rowBegin + rows > m.T)
+        m.badArgument("rows [" + std::to_string(rowBegin) + ", " + std::to_string(rowBegin + rows) + ") of layer " +
+                      std::to_string(layer) + " lie outside the attention maps");
+    m.io.writeSlab(m.probs.get(), m.half.get(), {hsize_t(layer), 0, hsize_t(rowBegin), 0},
+                   {1, hsize_t(m.H), hsize_t(rows), hsize_t(m.T)}, probs, "/attention/probs");
+    std::fill_n(m.rowDone.begin() + layer * m.T + rowBegin, rows, uint8_t(1));
+}
+
+void RunWriter::writeLayer(int64_t layer, const LayerCapture& c) {
+    Impl& m = *m_impl;
+    h5Silence();
+    if (layer < 0 || layer >= m.L) m.badArgument("layer " + std::to_string(layer) + " does not exist");
+    const std::string where = " of layer " + std::to_string(layer);
+    auto expect = [&](size_t actual, int64_t expected, const char* name) {
+        if (actual != size_t(expected))
+            m.badArgument(std::string("the capture's ") + name + where + " has " + std::to_string(actual) +
+                          " values where " + std::to_string(expected) + " were expected");
+    };
+    const int64_t ht = m.H * m.T, kvt = m.Hkv * m.T;
+    const std::array<const std::vector<float>*, kRunFloatStats.size()> floats = {&c.received, &c.alpha, &c.entropy,
+                                                                                &c.firstMass};
+    for (size_t i = 0; i < floats.size(); ++i) expect(floats[i]->size(), ht, kRunFloatStats[i]);
+    expect(c.top1.size(), ht, "top1");
+    expect(c.valueNorm.size(), kvt, "value_norm");
+    if (m.layout.qk) {
+        expect(c.lse.size(), ht, "lse");
+        expect(c.q.size(), ht * m.d, "q");
+        expect(c.k.size(), kvt * m.d, "k");
+    }
+    for (const PyramidLevel& p : c.pyramid)
+        if (!m.pyramid.contains(p.level))
+            m.badArgument("the capture has pyramid level " + std::to_string(p.level) + where +
+                          " which the layout does not list");
+    for (const auto& [level, sets] : m.pyramid) {
+        auto found = std::find_if(c.pyramid.begin(), c.pyramid.end(), [&](auto& p) { return p.level == level; });
+        if (found == c.pyramid.end()) m.badArgument("pyramid level " + std::to_string(level) + where + " is missing");
+        const int64_t n = pyramidSize(m.T, level);
+        expect(found->mean.size(), m.H * n * n, "pyramid mean");
+        expect(found->max.size(), m.H * n * n, "pyramid max");
+    }
+
+    const hsize_t l = hsize_t(layer), h = hsize_t(m.H), hkv = hsize_t(m.Hkv), t = hsize_t(m.T), d = hsize_t(m.d);
+    for (size_t i = 0; i < floats.size(); ++i)
+        m.io.writeSlab(m.stats[i].get(), H5T_NATIVE_FLOAT, {l, 0, 0}, {1, h, t}, floats[i]->data(),
+                       std::string("/stats/") + kRunFloatStats[i]);
+    m.io.writeSlab(m.top1.get(), H5T_NATIVE_INT32, {l, 0, 0}, {1, h, t}, c.top1.data(), "/stats/top1");
+    m.io.writeSlab(m.valueNorm.get(), H5T_NATIVE_FLOAT, {l, 0, 0}, {1, hkv, t}, c.valueNorm.data(),
+                   "/stats/value_norm");
+    if (m.layout.qk) {
+        m.io.writeSlab(m.lse.get(), H5T_NATIVE_FLOAT, {l, 0, 0}, {1, h, t}, c.lse.data(), "/qk/lse");
+        m.io.writeSlab(m.q.get(), m.half.get(), {l, 0, 0, 0}, {1, h, t, d}, c.q.data(), "/qk/q");
+        m.io.writeSlab(m.k.get(), m.half.get(), {l, 0, 0, 0}, {1, hkv, t, d}, c.k.data(), "/qk/k");
+    }
+    for (const PyramidLevel& p : c.pyramid) {
+        const hsize_t n = hsize_t(pyramidSize(m.T, p.level));
+        for (bool max : {false, true})
+            m.io.writeSlab(m.pyramid[p.level][max].get(), m.half.get(), {l, 0, 0, 0}, {1, h, n, n},
+                           (max ? p.max : p.mean).data(), runPyramidPath(p.level, max));
+    }
+    m.layerDone[size_t(layer)] = 1;
+}
+
+void RunWriter::writeResidualNorms(const std::vector<float>& norms) {
+    Impl& m = *m_impl;
+    h5Silence();
+    if (norms.size() != size_t((m.L + 1) * m.T))
+        m.badArgument("the residual norms have " + std::to_string(norms.size()) + " values where " +
+                      std::to_string((m.L + 1) * m.T) + " were expected");
+    if (!m.residualNorm)
+        m.residualNorm = m.io.createDataset(m.file.get(), "/stats/residual_norm", H5T_IEEE_F32LE,
+                                            {hsize_t(m.L + 1), hsize_t(m.T)},
+                                            {1, clampChunk(m.T, kRunTokenChunk)}, kRunDeflate);
+    m.io.writeAll(m.residualNorm.get(), H5T_NATIVE_FLOAT, norms.data(), "/stats/residual_norm");
+}
+
+void RunWriter::writeOutput(const RunOutput& output) {
+    Impl& m = *m_impl;
+    h5Silence();
+    const size_t t = size_t(m.T);
+    if (output.loss.size() != t || output.topkIds.size() != t * kTopK || output.topkProbs.size() != t * kTopK)
+        m.badArgument("the output has " + std::to_string(output.loss.size()) + " losses and " +
+                      std::to_string(output.topkIds.size()) + " top-k ids for " + std::to_string(t) + " tokens");
+    const hid_t root = m.file.get();
+    const hsize_t ht = hsize_t(m.T), chunk = clampChunk(m.T, kRunTokenChunk);
+    if (!m.loss) {
+        m.io.createGroup(root, "/output");
+        m.loss = m.io.createDataset(root, "/output/loss", H5T_IEEE_F32LE, {ht}, {chunk}, kRunDeflate);
+        m.topkIds = m.io.createDataset(root, "/output/topk_ids", H5T_STD_I32LE, {ht, kTopK},
+                                       {std::min<hsize_t>(chunk, 8192), kTopK}, kRunDeflate);
+        m.topkProbs = m.io.createDataset(root, "/output/topk_probs", H5T_IEEE_F32LE, {ht, kTopK},
+                                         {std::min<hsize_t>(chunk, 8192), kTopK}, kRunDeflate);
+    }
+    m.io.writeAll(m.loss.get(), H5T_NATIVE_FLOAT, output.loss.data(), "/output/loss");
+    m.io.writeAll(m.topkIds.get(), H5T_NATIVE_INT32, output.topkIds.data(), "/output/topk_ids");
+    m.io.writeAll(m.topkProbs.get(), H5T_NATIVE_FLOAT, output.topkProbs.data(), "/output/topk_probs");
+}
+
+} // namespace attnscope::core
