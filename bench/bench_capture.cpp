@@ -3,10 +3,12 @@
 // Hugging Face's output_attentions does. Each configuration runs in its own child process so that peak RSS is
 // its own. Prints ratios against the baselines measured in the same run. Not a test.
 #include "capture/capture_job.hpp"
+#include "model/tokenizer.hpp"
 #include "runtime/attention_hook.hpp"
 #include "runtime/transformer.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <fmt/core.h>
 
 #include <chrono>
@@ -37,7 +39,6 @@ double runOne(const std::string& mode, const std::filesystem::path& model, int64
     if (mode == "eager") o.attention = AttentionMode::Eager;
     auto m = Transformer::load(model, o);
     auto ids = tokens(*m, T);
-    std::string prompt = m->tokenizer().decode(ids);
     const auto t0 = std::chrono::steady_clock::now();
     if (mode == "forward") {
         m->forward(ids, nullptr, nullptr, Logits::Last);
@@ -46,7 +47,7 @@ double runOne(const std::string& mode, const std::filesystem::path& model, int64
         m->forward(ids, nullptr, &keep, Logits::Last);
     } else {
         CaptureOptions c;
-        c.prompt = prompt;
+        c.promptIds = ids;
         c.full = FullMaps::Never;
         c.out = std::filesystem::temp_directory_path() / ("bench-capture-" + std::to_string(::getpid()) + ".attn.h5");
         captureRun(*m, c);

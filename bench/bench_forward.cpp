@@ -5,6 +5,7 @@
 #include "runtime/transformer.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <fmt/core.h>
 
 #include <algorithm>

@@ -45,8 +45,16 @@ void AttentionProbe::onQkv(int64_t layer, int64_t positionBegin, const at::Tenso
     m_layer = layer;
     m_rowsDone = 0;
     m_capture = LayerCapture{};
-    m_capture.q = toHalfBits(q);
-    m_capture.k = toHalfBits(k);
+    // float16 hi and lo parts: the file's /qk/q stays float16 for Python users, and hi + lo keeps ~22 bits so that
+    // recomputed tiles match the captured probabilities.
+    auto split = [](const at::Tensor& x, std::vector<uint16_t>& hi, std::vector<uint16_t>& lo) {
+        auto xf = x.to(at::kFloat);
+        auto h = xf.to(at::kHalf);
+        hi = toHalfBits(h);
+        lo = toHalfBits(xf - h.to(at::kFloat));
+    };
+    split(q, m_capture.q, m_capture.qLo);
+    split(k, m_capture.k, m_capture.kLo);
     m_capture.valueNorm = toHost<float>(at::linalg_vector_norm(v.to(at::kFloat), 2, {-1}));
     auto f = at::TensorOptions().dtype(at::kFloat).device(q.device());
     const int64_t H = q.size(0);

@@ -22,9 +22,10 @@ FullMaps parseFullMaps(const std::string& s) {
 
 namespace {
 
-// Prompt tokens keep the tokenizer's spans; generated tokens get the bytes each one adds to the decoded text.
+// Prompt tokens keep the tokenizer's spans; tokens given as ids (and generated ones) get the bytes each one adds
+// to the decoded text.
 RunTokens buildTokens(const Tokenizer& tok, const std::string& prompt, const Encoding& enc,
-                      const std::vector<int32_t>& ids) {
+                      const std::vector<int32_t>& ids, size_t promptLength) {
     RunTokens t;
     t.ids = ids;
     t.text = prompt;
@@ -33,11 +34,15 @@ RunTokens buildTokens(const Tokenizer& tok, const std::string& prompt, const Enc
         t.spans.push_back({enc.spans[i].begin, enc.spans[i].end});
         t.generated.push_back(0);
     }
-    std::vector<int32_t> prefix(enc.ids);
-    std::string previous = tok.decode(prefix);
+    // A few tokens of context are enough for the leading-space rule and for UTF-8 split across byte tokens;
+    // decoding the whole prefix for every token would be quadratic in T.
+    constexpr size_t kContext = 8;
     for (size_t i = enc.ids.size(); i < ids.size(); ++i) {
-        prefix.push_back(ids[i]);
-        std::string current = tok.decode(prefix);
+        const size_t start = i > kContext ? i - kContext : 0;
+        std::vector<int32_t> window(ids.begin() + long(start), ids.begin() + long(i));
+        const std::string previous = window.empty() ? std::string() : tok.decode(window);
+        window.push_back(ids[i]);
+        const std::string current = tok.decode(window);
         // Decoding is prefix-stable for our tokenizers; if not, fall back to the token's own piece.
         std::string added = current.compare(0, previous.size(), previous) == 0 ? current.substr(previous.size())
                                                                                 : tok.piece(ids[i]);
@@ -45,8 +50,7 @@ RunTokens buildTokens(const Tokenizer& tok, const std::string& prompt, const Enc
         t.text += added;
         t.pieces.push_back(tok.piece(ids[i]));
         t.spans.push_back({begin, static_cast<int64_t>(t.text.size())});
-        t.generated.push_back(1);
-        previous = std::move(current);
+        t.generated.push_back(i >= promptLength ? 1 : 0);
     }
     return t;
 }
@@ -57,22 +61,28 @@ CaptureResult captureRun(Transformer& model, const CaptureOptions& options, Prog
     const Tokenizer& tok = model.tokenizer();
     const ModelConfig& c = model.config();
     if (options.out.empty()) throw ArgumentError("A capture needs an output path.");
-    Encoding enc = tok.encode(options.prompt, true);
-    if (enc.ids.empty()) {
+    Encoding enc = options.promptIds.empty() ? tok.encode(options.prompt, true) : Encoding{};
+    std::vector<int32_t> promptIds = options.promptIds.empty() ? enc.ids : options.promptIds;
+    for (int32_t id : promptIds)
+        if (id < 0 || id >= c.vocabSize)
+            throw ArgumentError("Token id " + std::to_string(id) + " is outside the vocabulary of '" + model.source() +
+                                "'.");
+    if (promptIds.empty()) {
         if (tok.bosId() < 0) throw ArgumentError("The prompt is empty and the model has no BOS token to start from.");
         enc.ids.push_back(static_cast<int32_t>(tok.bosId()));
         enc.pieces.push_back(tok.piece(enc.ids.back()));
         enc.spans.push_back({0, 0});
+        promptIds = enc.ids;
     }
 
-    std::vector<int32_t> ids = enc.ids;
+    std::vector<int32_t> ids = promptIds;
     if (options.generate > 0) {
         if (progress) progress->begin("generate", options.generate);
         GenerateOptions g;
         g.maxNewTokens = options.generate;
         g.sampling = options.sampling;
         g.stopIds = defaultStopIds(model);
-        ids = generate(model, enc.ids, g, nullptr, [&](int32_t) {
+        ids = generate(model, promptIds, g, nullptr, [&](int32_t) {
                   if (progress) progress->advance();
                   return !(progress && progress->cancelled());
               }).ids;
@@ -86,10 +96,12 @@ CaptureResult captureRun(Transformer& model, const CaptureOptions& options, Prog
                        (options.full == FullMaps::Auto && fullBytes <= double(options.fullBudgetBytes));
     layout.pyramidLevels = pyramidLevelsFor(layout.tokens, options.pyramidMaxSide);
     layout.scale = 1.0 / std::sqrt(double(c.headDim));
+    layout.qkLow = true;
 
     RunModelInfo info{architectureName(c.architecture), c.nLayers, c.nHeads, c.nKvHeads, c.headDim, c.vocabSize,
                       model.source(), model.weightsSha256()};
-    RunWriter writer(options.out, info, buildTokens(tok, options.prompt, enc, ids), layout);
+    const std::string text = options.promptIds.empty() ? options.prompt : std::string();
+    RunWriter writer(options.out, info, buildTokens(tok, text, enc, ids, promptIds.size()), layout);
     AttentionProbe probe(c, layout, ids, writer);
     if (progress) progress->begin("capture", c.nLayers);
     probe.onLayerDone = [&](int64_t) {
@@ -104,7 +116,7 @@ CaptureResult captureRun(Transformer& model, const CaptureOptions& options, Prog
     CaptureResult r;
     r.file = options.out;
     r.tokens = layout.tokens;
-    r.generated = layout.tokens - static_cast<int64_t>(enc.ids.size());
+    r.generated = layout.tokens - static_cast<int64_t>(promptIds.size());
     r.fullProbs = layout.fullProbs;
     r.pyramidLevels = layout.pyramidLevels;
     return r;

@@ -18,6 +18,7 @@ FullMaps parseFullMaps(const std::string& s); // "auto" | "always" | "never"
 
 struct CaptureOptions {
     std::string prompt;
+    std::vector<int32_t> promptIds;  // when not empty, used instead of tokenizing `prompt` (text is decoded)
     int64_t generate = 0;            // tokens to generate before capturing; their rows are captured too
     SamplingOptions sampling;
     FullMaps full = FullMaps::Auto;

@@ -163,6 +163,10 @@ RunTileSource::Datasets RunReader::Impl::openAttention() {
         sets.q = io.openChecked(root, "/qk/q", H5T_FLOAT, {l, h, t, d}, true);
         sets.k = io.openChecked(root, "/qk/k", H5T_FLOAT, {l, hkv, t, d}, true);
         sets.lse = io.openChecked(root, "/qk/lse", H5T_FLOAT, {l, h, t});
+        if (io.exists(root, "/qk/q_lo")) {
+            sets.qLo = io.openChecked(root, "/qk/q_lo", H5T_FLOAT, {l, h, t, d}, true);
+            sets.kLo = io.openChecked(root, "/qk/k_lo", H5T_FLOAT, {l, hkv, t, d}, true);
+        }
     }
     return sets;
 }

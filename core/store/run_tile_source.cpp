@@ -96,6 +96,14 @@ void RunTileSource::recompute(int64_t layer, int64_t head, int64_t r0, int64_t c
     std::vector<float> q, k, lse(static_cast<size_t>(nr));
     readHalf(m_sets.q->get(), "/qk/q", layer, head, r0, 0, nr, d, q);
     readHalf(m_sets.k->get(), "/qk/k", layer, kvHead, c0, 0, keys, d, k);
+    if (m_sets.qLo && m_sets.kLo) {
+        // hi + lo carries ~22 significant bits: float16 alone moves sharp heads' scores by ~|s|·2^-10.
+        std::vector<float> qLo, kLo;
+        readHalf(m_sets.qLo->get(), "/qk/q_lo", layer, head, r0, 0, nr, d, qLo);
+        readHalf(m_sets.kLo->get(), "/qk/k_lo", layer, kvHead, c0, 0, keys, d, kLo);
+        for (size_t i = 0; i < q.size(); ++i) q[i] += qLo[i];
+        for (size_t i = 0; i < k.size(); ++i) k[i] += kLo[i];
+    }
     m_io.readSlab(m_sets.lse->get(), H5T_NATIVE_FLOAT, {hsize_t(layer), hsize_t(head), hsize_t(r0)},
                   {1, 1, hsize_t(nr)}, lse.data(), "/qk/lse");
     for (int64_t i = 0; i < nr; ++i) {

@@ -20,7 +20,7 @@ public:
     struct Datasets {
         std::optional<H5Dataset> probs;                  // [L,H,T,T] float16
         std::map<int, std::array<H5Dataset, 2>> pyramid; // level -> {mean, max}, [L,H,n,n] float16
-        std::optional<H5Dataset> q, k, lse;              // [L,H,T,d], [L,Hkv,T,d] float16; [L,H,T] float32
+        std::optional<H5Dataset> q, k, qLo, kLo, lse;              // [L,H,T,d], [L,Hkv,T,d] float16; [L,H,T] float32
     };
 
     RunTileSource(H5Io io, RunShape shape, double scale, Datasets datasets);

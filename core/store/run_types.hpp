@@ -32,6 +32,7 @@ struct RunLayout {
     bool fullProbs = false;      // /attention/probs [L,H,T,T] is written
     std::vector<int> pyramidLevels; // levels >= 1 written to /attention/pyramid/<level> and pyramid_max/<level>
     double scale = 0.0;          // attention scale used for q·k (for recomputing tiles from Q/K)
+    bool qkLow = false;          // /qk/q_lo and /qk/k_lo hold x - half(x), so that hi + lo recomputes tiles exactly
     bool qk = true;              // /qk/q, /qk/k, /qk/lse are written (false only for imported maps without Q/K)
 };
 
@@ -54,6 +55,8 @@ struct LayerCapture {
     std::vector<float> lse;       // [H][T] log-sum-exp of the scaled, masked scores per query
     std::vector<uint16_t> q;      // [H][T][d] float16, after RoPE
     std::vector<uint16_t> k;      // [Hkv][T][d] float16, after RoPE
+    std::vector<uint16_t> qLo;    // [H][T][d] float16 of q - half(q), when layout.qkLow
+    std::vector<uint16_t> kLo;    // [Hkv][T][d] float16 of k - half(k), when layout.qkLow
     std::vector<float> valueNorm; // [Hkv][T]
     std::vector<PyramidLevel> pyramid;
 };

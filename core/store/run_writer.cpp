@@ -36,12 +36,18 @@ size_t nextPrime(size_t n) {
             if (v % f == 0) return false;
         return v > 1;
     };
-    while (!prime(n)) ++n;
+    while (!prime(n))
+        ++n;
     return n;
 }
 
 } // namespace
 
+RunWriter::Impl::~Impl() {
+    if (!registered) return;
+    std::lock_guard lock(g_activeMutex);
+    g_activePaths.erase(tempPath);
+}
 
 void RunWriter::Impl::create(const RunModelInfo& model, const RunTokens& tokens) {
     L = model.nLayers, H = model.nHeads, Hkv = model.nKvHeads, d = model.headDim, T = layout.tokens;
@@ -50,8 +56,7 @@ void RunWriter::Impl::create(const RunModelInfo& model, const RunTokens& tokens)
                     std::to_string(Hkv) + ", head size " + std::to_string(d) + ") is not valid");
     if (T <= 0) badArgument("a run needs at least one token");
     const size_t n = size_t(T);
-    if (tokens.ids.size() != n || tokens.pieces.size() != n || tokens.spans.size() != n ||
-        tokens.generated.size() != n)
+    if (tokens.ids.size() != n || tokens.pieces.size() != n || tokens.spans.size() != n || tokens.generated.size() != n)
         badArgument("the layout has " + std::to_string(T) + " tokens but the ids, pieces, spans and generated flags " +
                     "have " + std::to_string(tokens.ids.size()) + ", " + std::to_string(tokens.pieces.size()) + ", " +
                     std::to_string(tokens.spans.size()) + " and " + std::to_string(tokens.generated.size()));
@@ -119,7 +124,8 @@ void RunWriter::Impl::writeTokens(const RunTokens& tokens) {
 
     const H5Type utf8 = h5Utf8Type();
     std::vector<const char*> pieces(tokens.pieces.size());
-    for (size_t i = 0; i < pieces.size(); ++i) pieces[i] = tokens.pieces[i].c_str();
+    for (size_t i = 0; i < pieces.size(); ++i)
+        pieces[i] = tokens.pieces[i].c_str();
     // Contiguous: HDF5 accepts no filter (so no checksum) on variable-length data.
     auto pieceSet = io.createDataset(root, "/tokens/pieces", utf8.get(), {t});
     io.writeAll(pieceSet.get(), utf8.get(), pieces.data(), "/tokens/pieces");
@@ -172,8 +178,8 @@ void RunWriter::Impl::createDatasets() {
     for (int level : levels) {
         const hsize_t n = hsize_t(pyramidSize(T, level)), c = clampChunk(int64_t(n), kRunMapChunk);
         for (bool max : {false, true})
-            pyramid[level][max] = io.createDataset(root, runPyramidPath(level, max), half.get(), {l, h, n, n},
-                                                   {1, 1, c, c}, kRunDeflate);
+            pyramid[level][max] =
+                io.createDataset(root, runPyramidPath(level, max), half.get(), {l, h, n, n}, {1, 1, c, c}, kRunDeflate);
     }
 
     if (layout.qk) {
@@ -182,6 +188,10 @@ void RunWriter::Impl::createDatasets() {
         q = io.createDataset(root, "/qk/q", half.get(), {l, h, t, dd}, {1, 1, rows, dd}, kRunDeflate);
         k = io.createDataset(root, "/qk/k", half.get(), {l, hkv, t, dd}, {1, 1, rows, dd}, kRunDeflate);
         lse = io.createDataset(root, "/qk/lse", H5T_IEEE_F32LE, {l, h, t}, {1, 1, tokenChunk}, kRunDeflate);
+        if (layout.qkLow) {
+            qLo = io.createDataset(root, "/qk/q_lo", half.get(), {l, h, t, dd}, {1, 1, rows, dd}, kRunDeflate);
+            kLo = io.createDataset(root, "/qk/k_lo", half.get(), {l, hkv, t, dd}, {1, 1, rows, dd}, kRunDeflate);
+        }
     }
 
     io.createGroup(root, "/stats");
@@ -215,7 +225,9 @@ RunWriter::~RunWriter() {
     std::filesystem::remove(m_impl->tempPath, ignored);
 }
 
-const std::filesystem::path& RunWriter::temporaryPath() const { return m_impl->tempPath; }
+const std::filesystem::path& RunWriter::temporaryPath() const {
+    return m_impl->tempPath;
+}
 
 void RunWriter::commit() {
     Impl& m = *m_impl;
@@ -224,17 +236,19 @@ void RunWriter::commit() {
     // A layer never written would read back as zeros that look like data: refuse instead.
     for (int64_t l = 0; l < m.L; ++l) {
         if (!m.layerDone[size_t(l)]) m.badArgument("layer " + std::to_string(l) + " was never written");
-        if (m.layout.fullProbs &&
-            std::find(m.rowDone.begin() + l * m.T, m.rowDone.begin() + (l + 1) * m.T, 0) != m.rowDone.begin() + (l + 1) * m.T)
+        if (m.layout.fullProbs && std::find(m.rowDone.begin() + l * m.T, m.rowDone.begin() + (l + 1) * m.T, 0) !=
+                                      m.rowDone.begin() + (l + 1) * m.T)
             m.badArgument("some rows of the full maps of layer " + std::to_string(l) + " were never written");
     }
     const std::string temp = m.tempPath.string();
     if (H5Fflush(m.file.get(), H5F_SCOPE_GLOBAL) < 0)
         throw FileError("Cannot flush the run file '" + temp + "'" + h5Detail() + ".");
-    H5Dataset* datasets[] = {&m.probs, &m.q, &m.k, &m.lse, &m.top1, &m.valueNorm, &m.residualNorm,
-                             &m.loss, &m.topkIds, &m.topkProbs};
-    for (H5Dataset* ds : datasets) ds->reset();
-    for (auto& s : m.stats) s.reset();
+    H5Dataset* datasets[] = {&m.probs,        &m.q,    &m.k,       &m.lse,      &m.top1, &m.valueNorm,
+                             &m.residualNorm, &m.loss, &m.topkIds, &m.topkProbs};
+    for (H5Dataset* ds : datasets)
+        ds->reset();
+    for (auto& s : m.stats)
+        s.reset();
     m.pyramid.clear();
     if (!m.file.close()) throw FileError("Cannot close the run file '" + temp + "'" + h5Detail() + ".");
     // Data before name: without the fsync a power cut after the rename could leave the final name on empty blocks.

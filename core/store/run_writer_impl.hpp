@@ -19,14 +19,14 @@ struct RunWriter::Impl {
     H5Type half = h5HalfType();
     // The file is declared first so that it is destroyed last, after the objects inside it.
     H5File file;
-    H5Dataset probs, q, k, lse, top1, valueNorm, residualNorm, loss, topkIds, topkProbs;
+    H5Dataset probs, q, k, qLo, kLo, lse, top1, valueNorm, residualNorm, loss, topkIds, topkProbs;
     std::array<H5Dataset, kRunFloatStats.size()> stats;
     std::map<int, std::array<H5Dataset, 2>> pyramid; // level -> {mean, max}
-    std::vector<uint8_t> layerDone, rowDone;           // rowDone: [L][T] rows of full maps written
+    std::vector<uint8_t> layerDone, rowDone;         // rowDone: [L][T] rows of full maps written
     bool committed = false, registered = false;
 
-    explicit Impl(std::filesystem::path final) : finalPath(std::move(final)), tempPath(runTemporaryPath(finalPath)),
-                                                 io(tempPath) {}
+    explicit Impl(std::filesystem::path final)
+        : finalPath(std::move(final)), tempPath(runTemporaryPath(finalPath)), io(tempPath) {}
     ~Impl(); // releases the temporary name
 
     [[noreturn]] void badArgument(const std::string& problem) const {
@@ -34,9 +34,10 @@ struct RunWriter::Impl {
     }
 
     void closeAll() {
-        probs.reset(), q.reset(), k.reset(), lse.reset(), top1.reset(), valueNorm.reset(), residualNorm.reset();
+        probs.reset(), q.reset(), k.reset(), qLo.reset(), kLo.reset(), lse.reset(), top1.reset(), valueNorm.reset(), residualNorm.reset();
         loss.reset(), topkIds.reset(), topkProbs.reset();
-        for (auto& s : stats) s.reset();
+        for (auto& s : stats)
+            s.reset();
         pyramid.clear();
         file.reset();
     }

@@ -1,5 +1,5 @@
 // RunWriter's data writes: full-map row bands and per-layer captures (hyperslabs of datasets created up front),
-// residual norms and output. Each checks sizes first, so a wrong buffer is an ArgumentError, never a short read.
+// residual norms and output. Vector sizes are checked first: a wrong capture is an ArgumentError, not a read past it.
 #include "store/run_writer_impl.hpp"
 
 namespace attnscope::core {
@@ -28,14 +28,19 @@ void RunWriter::writeLayer(int64_t layer, const LayerCapture& c) {
     };
     const int64_t ht = m.H * m.T, kvt = m.Hkv * m.T;
     const std::array<const std::vector<float>*, kRunFloatStats.size()> floats = {&c.received, &c.alpha, &c.entropy,
-                                                                                &c.firstMass};
-    for (size_t i = 0; i < floats.size(); ++i) expect(floats[i]->size(), ht, kRunFloatStats[i]);
+                                                                                 &c.firstMass};
+    for (size_t i = 0; i < floats.size(); ++i)
+        expect(floats[i]->size(), ht, kRunFloatStats[i]);
     expect(c.top1.size(), ht, "top1");
     expect(c.valueNorm.size(), kvt, "value_norm");
     if (m.layout.qk) {
         expect(c.lse.size(), ht, "lse");
         expect(c.q.size(), ht * m.d, "q");
         expect(c.k.size(), kvt * m.d, "k");
+        if (m.layout.qkLow) {
+            expect(c.qLo.size(), ht * m.d, "q_lo");
+            expect(c.kLo.size(), kvt * m.d, "k_lo");
+        }
     }
     for (const PyramidLevel& p : c.pyramid)
         if (!m.pyramid.contains(p.level))
@@ -60,6 +65,10 @@ void RunWriter::writeLayer(int64_t layer, const LayerCapture& c) {
         m.io.writeSlab(m.lse.get(), H5T_NATIVE_FLOAT, {l, 0, 0}, {1, h, t}, c.lse.data(), "/qk/lse");
         m.io.writeSlab(m.q.get(), m.half.get(), {l, 0, 0, 0}, {1, h, t, d}, c.q.data(), "/qk/q");
         m.io.writeSlab(m.k.get(), m.half.get(), {l, 0, 0, 0}, {1, hkv, t, d}, c.k.data(), "/qk/k");
+        if (m.layout.qkLow) {
+            m.io.writeSlab(m.qLo.get(), m.half.get(), {l, 0, 0, 0}, {1, h, t, d}, c.qLo.data(), "/qk/q_lo");
+            m.io.writeSlab(m.kLo.get(), m.half.get(), {l, 0, 0, 0}, {1, hkv, t, d}, c.kLo.data(), "/qk/k_lo");
+        }
     }
     for (const PyramidLevel& p : c.pyramid) {
         const hsize_t n = hsize_t(pyramidSize(m.T, p.level));
@@ -77,9 +86,9 @@ void RunWriter::writeResidualNorms(const std::vector<float>& norms) {
         m.badArgument("the residual norms have " + std::to_string(norms.size()) + " values where " +
                       std::to_string((m.L + 1) * m.T) + " were expected");
     if (!m.residualNorm)
-        m.residualNorm = m.io.createDataset(m.file.get(), "/stats/residual_norm", H5T_IEEE_F32LE,
-                                            {hsize_t(m.L + 1), hsize_t(m.T)},
-                                            {1, clampChunk(m.T, kRunTokenChunk)}, kRunDeflate);
+        m.residualNorm =
+            m.io.createDataset(m.file.get(), "/stats/residual_norm", H5T_IEEE_F32LE, {hsize_t(m.L + 1), hsize_t(m.T)},
+                               {1, clampChunk(m.T, kRunTokenChunk)}, kRunDeflate);
     m.io.writeAll(m.residualNorm.get(), H5T_NATIVE_FLOAT, norms.data(), "/stats/residual_norm");
 }
 

@@ -1,5 +1,6 @@
 // Acceptance at length: capture 16384 tokens with --full never in a child process, bound its peak memory, and
 // check a recomputed tile far from the diagonal against a direct computation of those probabilities.
+#include "model/tokenizer.hpp"
 #include "runtime/attention_hook.hpp"
 #include "runtime/transformer.hpp"
 #include "store/run_reader.hpp"
@@ -100,8 +101,8 @@ TEST(CaptureLong, SixteenThousandTokensWithoutFullMapsStaysSmallAndExact) {
             ASSERT_EQ(tile.source, core::TileSource::Recomputed);
             for (size_t i = 0; i < tile.values.size(); ++i) {
                 const float direct = hook.corner[l][size_t(h * kCorner * kCorner) + i];
-                // Recomputed from float16 Q/K: relative error ~|score|·2^-10; probabilities here are small.
-                ASSERT_NEAR(tile.values[i], direct, 1e-3 + 1e-2 * direct) << "layer " << l << " head " << h;
+                // Recomputed from the hi + lo float16 Q/K (~22 bits) and the float32 LSE: float32 accuracy.
+                ASSERT_NEAR(tile.values[i], direct, 1e-5 + 1e-4 * direct) << "layer " << l << " head " << h;
             }
         }
 }

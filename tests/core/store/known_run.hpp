@@ -29,24 +29,31 @@ struct KnownRun {
         // Sigma 1.5 makes some rows peaked and some flat, so both large and tiny probabilities are exercised.
         std::normal_distribution<float> normal(0.0f, 1.5f);
         q.resize(size_t(L * H * T * d)), k.resize(size_t(L * Hkv * T * d));
-        for (auto& v : q) v = normal(rng);
-        for (auto& v : k) v = normal(rng);
+        for (auto& v : q)
+            v = normal(rng);
+        for (auto& v : k)
+            v = normal(rng);
         probs.assign(size_t(L * H * T * T), 0.0), lse.resize(size_t(L * H * T));
         for (int64_t l = 0; l < L; ++l)
             for (int64_t h = 0; h < H; ++h)
                 for (int64_t i = 0; i < T; ++i) {
                     std::vector<double> s(size_t(i + 1));
-                    for (int64_t j = 0; j <= i; ++j) s[size_t(j)] = scale * dot(qAt(l, h, i), kAt(l, h, j));
+                    for (int64_t j = 0; j <= i; ++j)
+                        s[size_t(j)] = scale * dot(qAt(l, h, i), kAt(l, h, j));
                     const double m = *std::max_element(s.begin(), s.end());
                     double z = 0;
-                    for (double v : s) z += std::exp(v - m);
+                    for (double v : s)
+                        z += std::exp(v - m);
                     lse[size_t((l * H + h) * T + i)] = m + std::log(z);
-                    for (int64_t j = 0; j <= i; ++j) p(l, h, i, j) = std::exp(s[size_t(j)] - m) / z;
+                    for (int64_t j = 0; j <= i; ++j)
+                        p(l, h, i, j) = std::exp(s[size_t(j)] - m) / z;
                 }
         std::uniform_real_distribution<float> uniform(0.5f, 3.0f);
         valueNorm.resize(size_t(L * Hkv * T)), residual.resize(size_t((L + 1) * T));
-        for (auto& v : valueNorm) v = uniform(rng);
-        for (auto& v : residual) v = uniform(rng);
+        for (auto& v : valueNorm)
+            v = uniform(rng);
+        for (auto& v : residual)
+            v = uniform(rng);
 
         model = {"llama", L, H, Hkv, d, 512, "tests/known_run", "ab12"};
         const char* words[] = {"▁The", "▁café", "▁was", " open", "é", "\n", "日本"};
@@ -69,7 +76,8 @@ struct KnownRun {
 
     static double dot(const float* a, const float* b, int64_t n = 8) {
         double s = 0;
-        for (int64_t e = 0; e < n; ++e) s += double(a[e]) * double(b[e]);
+        for (int64_t e = 0; e < n; ++e)
+            s += double(a[e]) * double(b[e]);
         return s;
     }
     const float* qAt(int64_t l, int64_t h, int64_t i) const { return &q[size_t(((l * H + h) * T + i) * d)]; }
@@ -103,7 +111,8 @@ struct KnownRun {
 
     static std::vector<uint16_t> toHalf(const std::vector<double>& v, size_t begin, size_t count) {
         std::vector<uint16_t> out(count);
-        for (size_t i = 0; i < count; ++i) out[i] = core::floatToHalf(float(v[begin + i]));
+        for (size_t i = 0; i < count; ++i)
+            out[i] = core::floatToHalf(float(v[begin + i]));
         return out;
     }
 
@@ -112,7 +121,8 @@ struct KnownRun {
         for (int64_t h = 0; h < H; ++h)
             for (int64_t j = 0; j < T; ++j) {
                 double received = 0;
-                for (int64_t i = j; i < T; ++i) received += p(l, h, i, j);
+                for (int64_t i = j; i < T; ++i)
+                    received += p(l, h, i, j);
                 c.received.push_back(float(received));
                 c.alpha.push_back(float(received / double(T - j)));
             }
@@ -129,11 +139,13 @@ struct KnownRun {
                 c.firstMass.push_back(float(p(l, h, i, 0)));
                 c.top1.push_back(best);
                 c.lse.push_back(float(lse[size_t((l * H + h) * T + i)]));
-                for (int64_t e = 0; e < d; ++e) c.q.push_back(core::floatToHalf(qAt(l, h, i)[e]));
+                for (int64_t e = 0; e < d; ++e)
+                    c.q.push_back(core::floatToHalf(qAt(l, h, i)[e]));
             }
         for (int64_t hk = 0; hk < Hkv; ++hk)
             for (int64_t j = 0; j < T; ++j) {
-                for (int64_t e = 0; e < d; ++e) c.k.push_back(core::floatToHalf(k[size_t(((l * Hkv + hk) * T + j) * d + e)]));
+                for (int64_t e = 0; e < d; ++e)
+                    c.k.push_back(core::floatToHalf(k[size_t(((l * Hkv + hk) * T + j) * d + e)]));
                 c.valueNorm.push_back(valueNorm[size_t((l * Hkv + hk) * T + j)]);
             }
         for (int level : levels) {
@@ -164,7 +176,8 @@ struct KnownRun {
                     std::vector<uint16_t> band;
                     for (int64_t h = 0; h < H; ++h)
                         for (int64_t i = r0; i < r0 + rows; ++i)
-                            for (int64_t j = 0; j < T; ++j) band.push_back(core::floatToHalf(float(p(l, h, i, j))));
+                            for (int64_t j = 0; j < T; ++j)
+                                band.push_back(core::floatToHalf(float(p(l, h, i, j))));
                     writer.writeProbRows(l, r0, rows, band.data());
                 }
             core::LayerCapture c = capture(l, layout.pyramidLevels);

@@ -63,7 +63,8 @@ std::pair<int, std::string> run(const std::string& command) {
     FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
     if (!pipe) return {-1, "popen failed"};
     char buffer[4096];
-    while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+    while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe))
+        output.append(buffer, n);
     const int status = ::pclose(pipe);
     return {status, output};
 }

@@ -48,7 +48,8 @@ std::vector<uint16_t> readHalfBits(const std::filesystem::path& path, const char
 // float32 in, float32 out with no conversion on the way: bit-identical (NaN never occurs in these arrays).
 void expectFloatsEqual(const std::vector<float>& actual, const std::vector<float>& expected, const char* what) {
     ASSERT_EQ(actual.size(), expected.size()) << what;
-    for (size_t i = 0; i < actual.size(); ++i) ASSERT_EQ(actual[i], expected[i]) << what << " at " << i;
+    for (size_t i = 0; i < actual.size(); ++i)
+        ASSERT_EQ(actual[i], expected[i]) << what << " at " << i;
 }
 
 } // namespace
@@ -121,7 +122,8 @@ TEST_F(RunRoundTrip, OutputReadBackWithNaNLoss) {
     core::RunReader reader(*s_path);
     const core::RunOutput out = reader.output();
     ASSERT_EQ(out.loss.size(), size_t(s_run->T));
-    for (size_t i = 0; i + 1 < out.loss.size(); ++i) EXPECT_EQ(out.loss[i], s_run->output.loss[i]);
+    for (size_t i = 0; i + 1 < out.loss.size(); ++i)
+        EXPECT_EQ(out.loss[i], s_run->output.loss[i]);
     EXPECT_TRUE(std::isnan(out.loss.back()));
     EXPECT_EQ(out.topkIds, s_run->output.topkIds);
     EXPECT_EQ(out.topkProbs, s_run->output.topkProbs);
@@ -138,7 +140,8 @@ TEST_F(RunRoundTrip, HalfDatasetsAreStoredBitExact) {
         mean2.insert(mean2.end(), c.pyramid[1].mean.begin(), c.pyramid[1].mean.end());
         max1.insert(max1.end(), c.pyramid[0].max.begin(), c.pyramid[0].max.end());
     }
-    for (double p : run.probs) probs.push_back(core::floatToHalf(float(p)));
+    for (double p : run.probs)
+        probs.push_back(core::floatToHalf(float(p)));
     EXPECT_EQ(readHalfBits(*s_path, "/qk/q"), q);
     EXPECT_EQ(readHalfBits(*s_path, "/qk/k"), k);
     EXPECT_EQ(readHalfBits(*s_path, "/attention/probs"), probs);

@@ -131,7 +131,8 @@ TEST(RunReaderSafety, RandomBytesAreAFormatError) {
     const auto path = test::scratchDir("random") / "random.attn.h5";
     std::mt19937 rng(7);
     std::string bytes(100000, '\0');
-    for (char& c : bytes) c = char(rng());
+    for (char& c : bytes)
+        c = char(rng());
     writeBytes(path, bytes);
     expectOpenError<core::FormatError>(path, "not an HDF5 file");
 }
@@ -143,8 +144,8 @@ TEST(RunReaderSafety, NewerFormatVersionIsUnsupported) {
     const int64_t two = 2;
     ASSERT_GE(H5Awrite(attr, H5T_NATIVE_INT64, &two), 0);
     H5Aclose(attr), H5Fclose(file);
-    expectOpenError<core::UnsupportedError>(
-        path, "was written by a newer attnscope (format_version 2; this build reads 1).");
+    expectOpenError<core::UnsupportedError>(path,
+                                            "was written by a newer attnscope (format_version 2; this build reads 1).");
 }
 
 TEST(RunReaderSafety, ForeignHdf5FileIsAFormatError) {
@@ -207,8 +208,8 @@ TEST(RunReaderSafety, TruncationAtAnyLengthIsAFormatError) {
     // HDF5 compares the file's length with the end address in its superblock: every cut is caught at open.
     const auto good = writeGoodRun("cuts");
     const auto bytes = test::readBinary<char>(good);
-    for (size_t cut : {size_t(0), size_t(7), size_t(100), size_t(2048), bytes.size() / 3, bytes.size() * 9 / 10,
-                       bytes.size() - 1}) {
+    for (size_t cut :
+         {size_t(0), size_t(7), size_t(100), size_t(2048), bytes.size() / 3, bytes.size() * 9 / 10, bytes.size() - 1}) {
         const auto path = good.parent_path() / ("cut" + std::to_string(cut) + ".attn.h5");
         writeBytes(path, bytes.substr(0, cut));
         SCOPED_TRACE(cut);
@@ -231,7 +232,8 @@ TEST(RunReaderSafety, FlippedBytesGiveTypedErrorsNeverACrash) {
             core::RunReader reader(path);
             for (int64_t l = 0; l < knownRun().L; ++l) {
                 for (int64_t h = 0; h < knownRun().H; ++h)
-                    for (int level : {0, 1, 2, 3}) reader.tile(l, h, level, 0, 0, 64);
+                    for (int level : {0, 1, 2, 3})
+                        reader.tile(l, h, level, 0, 0, 64);
                 reader.layerStat("entropy", l), reader.layerStat("lse", l), reader.layerTop1(l);
             }
             reader.output(), reader.residualNorms(), reader.summary();

@@ -14,14 +14,17 @@ Tile makeTile(int64_t side, float fill) {
     return t;
 }
 
-TileKey key(int64_t row0, TileReduce reduce = TileReduce::Mean) { return {0, 0, 1, row0, 0, 16, reduce}; }
+TileKey key(int64_t row0, TileReduce reduce = TileReduce::Mean) {
+    return {0, 0, 1, row0, 0, 16, reduce};
+}
 
 } // namespace
 
 TEST(RunTileCache, EvictsLeastRecentlyUsedWithinTheByteBound) {
     const size_t one = RunTileCache::tileBytes(makeTile(16, 0));
     RunTileCache cache(3 * one);
-    for (int64_t r = 0; r < 3; ++r) cache.insert(key(r), makeTile(16, float(r)));
+    for (int64_t r = 0; r < 3; ++r)
+        cache.insert(key(r), makeTile(16, float(r)));
     EXPECT_EQ(cache.entries(), 3u);
     EXPECT_EQ(cache.bytesUsed(), 3 * one);
     ASSERT_TRUE(cache.find(key(0))); // 0 becomes the most recent; 1 is now the oldest

@@ -24,7 +24,8 @@ constexpr double kFloatRel = 0x1p-23;
 
 std::vector<double> halfBounds(const std::vector<double>& values) {
     std::vector<double> bounds(values.size());
-    for (size_t i = 0; i < values.size(); ++i) bounds[i] = std::abs(values[i]) * kHalfRel + kHalfAbs;
+    for (size_t i = 0; i < values.size(); ++i)
+        bounds[i] = std::abs(values[i]) * kHalfRel + kHalfAbs;
     return bounds;
 }
 
@@ -60,9 +61,9 @@ struct Runs {
     std::filesystem::path full, recompute, fullOnly, pyramidOnly;
     Runs() {
         const auto dir = test::scratchDir("tiles");
-        full = dir / "full.attn.h5";               // full maps + pyramid {1, 2} + Q/K
-        recompute = dir / "recompute.attn.h5";     // Q/K only: every tile recomputed
-        fullOnly = dir / "full_only.attn.h5";      // full maps, no pyramid, no Q/K
+        full = dir / "full.attn.h5";                // full maps + pyramid {1, 2} + Q/K
+        recompute = dir / "recompute.attn.h5";      // Q/K only: every tile recomputed
+        fullOnly = dir / "full_only.attn.h5";       // full maps, no pyramid, no Q/K
         pyramidOnly = dir / "pyramid_only.attn.h5"; // pyramid {2} only
         run.write(full, run.layout(true, {1, 2}));
         run.write(recompute, run.layout(false, {}));
@@ -98,9 +99,8 @@ void expectTiles(core::RunReader& reader, int level, TileReduce reduce, const st
                             for (int64_t j = 0; j < t.cols; ++j) {
                                 const size_t at = size_t(((l * run.H + h) * n + r0 + i) * n + c0 + j);
                                 const double error = std::abs(t.values[size_t(i * t.cols + j)] - reference[at]);
-                                ASSERT_LE(error, tolerance[at])
-                                    << "layer " << l << " head " << h << " level " << level << " cell (" << r0 + i
-                                    << ", " << c0 + j << ")";
+                                ASSERT_LE(error, tolerance[at]) << "layer " << l << " head " << h << " level " << level
+                                                                << " cell (" << r0 + i << ", " << c0 + j << ")";
                                 if (tolerance[at] > 0) worst = std::max(worst, error / tolerance[at]);
                             }
                     }
@@ -112,7 +112,8 @@ void expectTiles(core::RunReader& reader, int level, TileReduce reduce, const st
 std::vector<double> pooledBounds(const std::vector<double>& bounds, const std::vector<double>& values, int level,
                                  bool max) {
     std::vector<double> pooled = runs().run.pool(bounds, level, max);
-    for (size_t i = 0; i < pooled.size(); ++i) pooled[i] += std::abs(values[i]) * kFloatRel;
+    for (size_t i = 0; i < pooled.size(); ++i)
+        pooled[i] += std::abs(values[i]) * kFloatRel;
     return pooled;
 }
 
@@ -143,7 +144,8 @@ TEST(RunTiles, UnstoredLevelsPoolFromTheFinestStoredLevel) {
         for (bool max : {false, true}) {
             const auto expected = runs().run.pool(runs().run.probs, level, max);
             auto tolerance = halfBounds(expected);
-            for (size_t i = 0; i < tolerance.size(); ++i) tolerance[i] += expected[i] * kFloatRel;
+            for (size_t i = 0; i < tolerance.size(); ++i)
+                tolerance[i] += expected[i] * kFloatRel;
             expectTiles(reader, level, max ? TileReduce::Max : TileReduce::Mean, expected, tolerance,
                         TileSource::Pyramid);
         }
@@ -191,8 +193,8 @@ TEST(RunTiles, EdgeTilesAreClipped) {
     EXPECT_EQ(corner.rows, 5);
     EXPECT_EQ(corner.cols, 7);
     EXPECT_EQ(corner.values.size(), 35u);
-    EXPECT_EQ(corner.values[0 * 7 + 3], 0.0f); // (32, 33): above the diagonal
-    EXPECT_GT(corner.values[4 * 7 + 6], 0.0f); // (36, 36): the diagonal
+    EXPECT_EQ(corner.values[0 * 7 + 3], 0.0f);               // (32, 33): above the diagonal
+    EXPECT_GT(corner.values[4 * 7 + 6], 0.0f);               // (36, 36): the diagonal
     const core::Tile coarse = reader.tile(0, 0, 2, 8, 0, 4); // level 2 has ceil(37/4) = 10 cells a side
     EXPECT_EQ(coarse.rows, 2);
     EXPECT_EQ(coarse.cols, 4);
