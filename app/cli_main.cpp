@@ -1,5 +1,6 @@
 // attnscope-cli: headless subcommands. Wiring only; the work is in core. One boundary turns errors into exit codes.
 #include "cli_common.hpp"
+#include "jobs/process_setup.hpp"
 
 #include "errors.hpp"
 
@@ -9,6 +10,7 @@
 #include <iostream>
 
 int main(int argc, char** argv) {
+    attnscope::core::configureProcess();
     CLI::App app{"attnscope-cli: look inside the attention of transformer language models, headless."};
     app.set_version_flag("--version", std::string("attnscope ") + ATTNSCOPE_VERSION);
     app.require_subcommand(1);

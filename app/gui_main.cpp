@@ -1,5 +1,6 @@
 // attnscope: the desktop explorer (GLFW + OpenGL 3 + Dear ImGui). Wiring only; views live in views/.
 #include "errors.hpp"
+#include "jobs/process_setup.hpp"
 #include "model/model_files.hpp"
 #include "model/tokenizer.hpp"
 #include "view_model_info.hpp"
@@ -43,6 +44,7 @@ std::vector<std::pair<std::string, std::string>> describe(const std::string& pat
 } // namespace
 
 int main(int argc, char** argv) {
+    attnscope::core::configureProcess();
     CLI::App app{"attnscope: explore the attention of transformer language models."};
     std::string model;
     int frames = 0;

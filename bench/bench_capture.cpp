@@ -3,6 +3,9 @@
 // Hugging Face's output_attentions does. Each configuration runs in its own child process so that peak RSS is
 // its own. Prints ratios against the baselines measured in the same run. Not a test.
 #include "capture/capture_job.hpp"
+#include "jobs/process_setup.hpp"
+#include "model/model_files.hpp"
+#include "random_llama.hpp"
 #include "model/tokenizer.hpp"
 #include "runtime/attention_hook.hpp"
 #include "runtime/transformer.hpp"
@@ -12,6 +15,7 @@
 #include <fmt/core.h>
 
 #include <chrono>
+#include <thread>
 #include <filesystem>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -29,15 +33,24 @@ public:
 
 std::vector<int32_t> tokens(const Transformer& m, int64_t T) {
     std::vector<int32_t> ids(T);
-    for (int64_t i = 0; i < T; ++i) ids[i] = static_cast<int32_t>(3 + (i * 131 + 7) % (m.config().vocabSize - 3));
+    // Ordinary pieces only: byte-fallback ids (3..258 in SentencePiece vocabularies) can decode to NUL bytes.
+    const int32_t first = 259;
+    for (int64_t i = 0; i < T; ++i)
+        ids[i] = first + static_cast<int32_t>((i * 131 + 7) % (m.config().vocabSize - first));
     return ids;
 }
 
 // Runs one configuration in this (child) process and returns seconds.
-double runOne(const std::string& mode, const std::filesystem::path& model, int64_t T) {
+// `model` is a path, or "random" for the in-memory 6x512 Llama.
+std::unique_ptr<Transformer> loadModel(const std::string& model, const RuntimeOptions& o) {
+    if (model == "random") return std::make_unique<Transformer>(attnscope::bench::randomLlama(), o);
+    return Transformer::load(model, o);
+}
+
+double runOne(const std::string& mode, const std::string& model, int64_t T) {
     RuntimeOptions o;
     if (mode == "eager") o.attention = AttentionMode::Eager;
-    auto m = Transformer::load(model, o);
+    auto m = loadModel(model, o);
     auto ids = tokens(*m, T);
     const auto t0 = std::chrono::steady_clock::now();
     if (mode == "forward") {
@@ -62,7 +75,7 @@ struct Measured {
     bool ok = false;
 };
 
-Measured measure(const std::string& mode, const std::filesystem::path& model, int64_t T) {
+Measured measure(const std::string& mode, const std::string& model, int64_t T) {
     int pipeFd[2];
     if (::pipe(pipeFd) != 0) return {};
     pid_t pid = ::fork();
@@ -84,26 +97,22 @@ Measured measure(const std::string& mode, const std::filesystem::path& model, in
     return r;
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-    std::filesystem::path model = argc > 1 ? argv[1] : std::filesystem::path(ATTNSCOPE_SHARED_DIR) /
-                                                           "models/stories260K/stories260K.gguf";
-    if (!std::filesystem::exists(model)) {
-        fmt::print("bench_capture: {} is absent; pass a model path\n", model.string());
-        return 0;
-    }
-    auto probe = Transformer::load(model, {});
-    const auto& c = probe->config();
+void benchModel(const std::string& model, const std::string& label) {
+    // Only the config here: starting torch's OpenMP pool before fork() makes the children hang in libgomp.
+    const ModelConfig c = model == "random" ? attnscope::bench::randomLlama().config : loadModelFiles(model).config;
     const double machineGiB = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE)) / (1 << 30);
-    fmt::print("bench_capture on {} (L={}, H={}), {} threads, {:.0f} GiB RAM\n", model.filename().string(), c.nLayers,
-               c.nHeads, at::get_num_threads(), machineGiB);
+    fmt::print("{} (L={}, H={}, d={}, D={}), {} threads, {:.0f} GiB RAM\n", label, c.nLayers, c.nHeads, c.headDim,
+               c.dModel, std::thread::hardware_concurrency(), machineGiB);
     for (int64_t T : {1024, 4096, 16384}) {
         Measured fwd = measure("forward", model, T);
         Measured cap = measure("capture", model, T);
         const double eagerNeedGiB = double(c.nLayers) * c.nHeads * double(T) * T * 4 / (1 << 30);
         Measured eager;
         if (eagerNeedGiB < 0.6 * machineGiB) eager = measure("eager", model, T);
+        if (!fwd.ok || !cap.ok) {
+            fmt::print("T={:<6} failed (forward {}, capture {})\n", T, fwd.ok ? "ok" : "failed", cap.ok ? "ok" : "failed");
+            continue;
+        }
         fmt::print("T={:<6} forward {:7.2f} s {:5.2f} GiB | capture {:7.2f} s {:5.2f} GiB ({:.2f}x forward time)",
                    T, fwd.seconds, fwd.peakGiB, cap.seconds, cap.peakGiB, cap.seconds / fwd.seconds);
         if (eager.ok)
@@ -112,5 +121,24 @@ int main(int argc, char** argv) {
         else
             fmt::print(" | eager keep-all needs >= {:.1f} GiB for its maps alone: not run\n", eagerNeedGiB);
     }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    configureProcess();
+    std::setvbuf(stdout, nullptr, _IOLBF, 0); // partial results survive an interrupted run
+    const std::string stories = (std::filesystem::path(ATTNSCOPE_SHARED_DIR) / "models/stories260K/stories260K.gguf").string();
+    fmt::print("bench_capture: capture (stats, pyramids, Q/K; --full never) vs. forward without probe vs. eager "
+               "keep-all; each in its own process\n");
+    if (argc > 1) {
+        benchModel(argv[1], argv[1]);
+        return 0;
+    }
+    if (std::filesystem::exists(stories))
+        benchModel(stories, "stories260K");
+    else
+        fmt::print("stories260K: skipped ({} is absent)\n", stories);
+    benchModel("random", "random llama 6x512");
     return 0;
 }

@@ -1,5 +1,6 @@
 #include "capture/attention_probe.hpp"
 
+#include "capture/block_reduce.hpp"
 #include "capture/pyramid.hpp"
 #include "store/run_writer.hpp"
 
@@ -28,8 +29,9 @@ std::vector<uint16_t> toHalfBits(const at::Tensor& t) {
 } // namespace
 
 AttentionProbe::AttentionProbe(const ModelConfig& config, const RunLayout& layout, std::vector<int32_t> ids,
-                               RunWriter& writer)
-    : m_config(config), m_layout(layout), m_ids(std::move(ids)), m_writer(writer), m_tokens(layout.tokens) {
+                               RunWriter& writer, bool portable)
+    : m_config(config), m_layout(layout), m_ids(std::move(ids)), m_writer(writer), m_tokens(layout.tokens),
+      m_portable(portable) {
     if (!m_layout.pyramidLevels.empty()) m_finestLevel = m_layout.pyramidLevels.front();
     m_residualNorms.assign(size_t((config.nLayers + 1) * m_tokens), std::numeric_limits<float>::quiet_NaN());
     m_output.loss.assign(size_t(m_tokens), std::numeric_limits<float>::quiet_NaN());
@@ -72,12 +74,25 @@ void AttentionProbe::onQkv(int64_t layer, int64_t positionBegin, const at::Tenso
 
 void AttentionProbe::onProbs(const AttentionBlock& block, at::Tensor& probs, const at::Tensor& scores) {
     const int64_t r0 = block.queryBegin, B = block.queryCount, K = block.keyCount;
-    m_lse.narrow(1, r0, B).copy_(at::logsumexp(scores, {-1}));
-    m_entropy.narrow(1, r0, B).copy_(at::xlogy(probs, probs).sum(-1).neg_());
-    m_firstMass.narrow(1, r0, B).copy_(probs.select(-1, 0));
-    m_top1.narrow(1, r0, B).copy_(probs.argmax(-1));
-    m_received.narrow(1, 0, K).add_(probs.sum(1));
-    if (m_finestLevel > 0) poolBlockIntoLevel(probs, r0, m_tokens, m_finestLevel, m_pyramidSums, m_pyramidMaxes);
+    if (probs.is_cpu() && !m_portable) {
+        auto p = probs.contiguous(), s = scores.contiguous();
+        BlockReduceTargets t;
+        t.tokens = m_tokens;
+        t.lse = m_lse.data_ptr<float>();
+        t.entropy = m_entropy.data_ptr<float>();
+        t.firstMass = m_firstMass.data_ptr<float>();
+        t.top1 = m_top1.data_ptr<int64_t>();
+        t.received = m_received.data_ptr<float>();
+        if (m_finestLevel > 0) {
+            t.level = m_finestLevel;
+            t.cells = m_pyramidSums.size(1);
+            t.pyramidSums = m_pyramidSums.data_ptr<float>();
+            t.pyramidMaxes = m_pyramidMaxes.data_ptr<float>();
+        }
+        reduceBlockCpu(p.data_ptr<float>(), s.data_ptr<float>(), p.size(0), B, K, r0, t);
+    } else {
+        reduceBlockPortable(r0, B, K, probs, scores);
+    }
     if (m_layout.fullProbs) {
         auto band = at::zeros({probs.size(0), B, m_tokens}, probs.options().dtype(at::kHalf));
         band.narrow(2, 0, K).copy_(probs);
@@ -85,6 +100,16 @@ void AttentionProbe::onProbs(const AttentionBlock& block, at::Tensor& probs, con
     }
     m_rowsDone += B;
     if (m_rowsDone == m_tokens) finishLayer();
+}
+
+void AttentionProbe::reduceBlockPortable(int64_t r0, int64_t B, int64_t K, const at::Tensor& probs,
+                                         const at::Tensor& scores) {
+    m_lse.narrow(1, r0, B).copy_(at::logsumexp(scores, {-1}));
+    m_entropy.narrow(1, r0, B).copy_(at::xlogy(probs, probs).sum(-1).neg_());
+    m_firstMass.narrow(1, r0, B).copy_(probs.select(-1, 0));
+    m_top1.narrow(1, r0, B).copy_(probs.argmax(-1));
+    m_received.narrow(1, 0, K).add_(probs.sum(1));
+    if (m_finestLevel > 0) poolBlockIntoLevel(probs, r0, m_tokens, m_finestLevel, m_pyramidSums, m_pyramidMaxes);
 }
 
 void AttentionProbe::finishLayer() {

@@ -18,7 +18,9 @@ class RunWriter;
 class AttentionProbe : public AttentionHook {
 public:
     // ids: the whole sequence being captured (for the loss of each next token).
-    AttentionProbe(const ModelConfig& config, const RunLayout& layout, std::vector<int32_t> ids, RunWriter& writer);
+    // portable: reduce with ATen ops (what CUDA runs) even on the CPU, where a fused one-pass kernel is the default.
+    AttentionProbe(const ModelConfig& config, const RunLayout& layout, std::vector<int32_t> ids, RunWriter& writer,
+                   bool portable = false);
 
     int64_t rowAlignment() const override;
     void onQkv(int64_t layer, int64_t positionBegin, const at::Tensor& q, const at::Tensor& k,
@@ -34,12 +36,14 @@ public:
 
 private:
     void finishLayer();
+    void reduceBlockPortable(int64_t r0, int64_t B, int64_t K, const at::Tensor& probs, const at::Tensor& scores);
 
     ModelConfig m_config;
     RunLayout m_layout;
     std::vector<int32_t> m_ids;
     RunWriter& m_writer;
     int64_t m_tokens;
+    bool m_portable = false;
     int m_finestLevel = 0; // 0: no pyramid
 
     int64_t m_layer = -1;

@@ -24,7 +24,7 @@ namespace {
 
 // Prompt tokens keep the tokenizer's spans; tokens given as ids (and generated ones) get the bytes each one adds
 // to the decoded text.
-RunTokens buildTokens(const Tokenizer& tok, const std::string& prompt, const Encoding& enc,
+RunTokens buildTokens(const Tokenizer* tok, const std::string& prompt, const Encoding& enc,
                       const std::vector<int32_t>& ids, size_t promptLength) {
     RunTokens t;
     t.ids = ids;
@@ -38,17 +38,23 @@ RunTokens buildTokens(const Tokenizer& tok, const std::string& prompt, const Enc
     // decoding the whole prefix for every token would be quadratic in T.
     constexpr size_t kContext = 8;
     for (size_t i = enc.ids.size(); i < ids.size(); ++i) {
+        if (!tok) { // a model without a tokenizer: ids only, no text
+            t.pieces.push_back("<" + std::to_string(ids[i]) + ">");
+            t.spans.push_back({0, 0});
+            t.generated.push_back(i >= promptLength ? 1 : 0);
+            continue;
+        }
         const size_t start = i > kContext ? i - kContext : 0;
         std::vector<int32_t> window(ids.begin() + long(start), ids.begin() + long(i));
-        const std::string previous = window.empty() ? std::string() : tok.decode(window);
+        const std::string previous = window.empty() ? std::string() : tok->decode(window);
         window.push_back(ids[i]);
-        const std::string current = tok.decode(window);
+        const std::string current = tok->decode(window);
         // Decoding is prefix-stable for our tokenizers; if not, fall back to the token's own piece.
         std::string added = current.compare(0, previous.size(), previous) == 0 ? current.substr(previous.size())
-                                                                                : tok.piece(ids[i]);
+                                                                                : tok->piece(ids[i]);
         const auto begin = static_cast<int64_t>(t.text.size());
         t.text += added;
-        t.pieces.push_back(tok.piece(ids[i]));
+        t.pieces.push_back(tok->piece(ids[i]));
         t.spans.push_back({begin, static_cast<int64_t>(t.text.size())});
         t.generated.push_back(i >= promptLength ? 1 : 0);
     }
@@ -58,19 +64,20 @@ RunTokens buildTokens(const Tokenizer& tok, const std::string& prompt, const Enc
 } // namespace
 
 CaptureResult captureRun(Transformer& model, const CaptureOptions& options, Progress* progress) {
-    const Tokenizer& tok = model.tokenizer();
     const ModelConfig& c = model.config();
     if (options.out.empty()) throw ArgumentError("A capture needs an output path.");
-    Encoding enc = options.promptIds.empty() ? tok.encode(options.prompt, true) : Encoding{};
+    // Token ids alone can be captured without a tokenizer (pieces are then "<id>"); text needs one.
+    const Tokenizer* tok = options.promptIds.empty() || model.hasTokenizer() ? &model.tokenizer() : nullptr;
+    Encoding enc = options.promptIds.empty() ? tok->encode(options.prompt, true) : Encoding{};
     std::vector<int32_t> promptIds = options.promptIds.empty() ? enc.ids : options.promptIds;
     for (int32_t id : promptIds)
         if (id < 0 || id >= c.vocabSize)
             throw ArgumentError("Token id " + std::to_string(id) + " is outside the vocabulary of '" + model.source() +
                                 "'.");
     if (promptIds.empty()) {
-        if (tok.bosId() < 0) throw ArgumentError("The prompt is empty and the model has no BOS token to start from.");
-        enc.ids.push_back(static_cast<int32_t>(tok.bosId()));
-        enc.pieces.push_back(tok.piece(enc.ids.back()));
+        if (tok->bosId() < 0) throw ArgumentError("The prompt is empty and the model has no BOS token to start from.");
+        enc.ids.push_back(static_cast<int32_t>(tok->bosId()));
+        enc.pieces.push_back(tok->piece(enc.ids.back()));
         enc.spans.push_back({0, 0});
         promptIds = enc.ids;
     }
@@ -102,7 +109,7 @@ CaptureResult captureRun(Transformer& model, const CaptureOptions& options, Prog
                       model.source(), model.weightsSha256()};
     const std::string text = options.promptIds.empty() ? options.prompt : std::string();
     RunWriter writer(options.out, info, buildTokens(tok, text, enc, ids, promptIds.size()), layout);
-    AttentionProbe probe(c, layout, ids, writer);
+    AttentionProbe probe(c, layout, ids, writer, options.portableReductions);
     if (progress) progress->begin("capture", c.nLayers);
     probe.onLayerDone = [&](int64_t) {
         if (!progress) return;

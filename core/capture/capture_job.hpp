@@ -23,8 +23,11 @@ struct CaptureOptions {
     SamplingOptions sampling;
     FullMaps full = FullMaps::Auto;
     int64_t fullBudgetBytes = 2ll << 30; // auto keeps full maps while L*H*T*T*2 bytes stays under this
-    int64_t pyramidMaxSide = 1024;   // the finest stored pyramid level has at most this many cells per side
+    // The finest stored pyramid level has at most this many cells per side: enough for an overview on any screen;
+    // finer views are recomputed from Q/K and pooled. 1024 would cost 4x the writing (deflate dominates).
+    int64_t pyramidMaxSide = 512;
     std::filesystem::path out;
+    bool portableReductions = false; // ATen reductions on the CPU too (the CUDA path), to verify both agree
 };
 
 struct CaptureResult {

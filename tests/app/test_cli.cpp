@@ -6,7 +6,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <csignal>
 #include <sys/wait.h>
+#include <unistd.h>
 
 using namespace attnscope;
 
@@ -140,4 +142,88 @@ TEST(Cli, UnknownDtypeAndDeviceAreOneSentence) {
     test::writeTinyCheckpoint(dir, {});
     expectOneSentenceError(runCli({"generate", dir.string(), "--dtype", "int4"}), "int4");
     expectOneSentenceError(runCli({"generate", dir.string(), "--device", "tpu"}), "tpu");
+}
+
+TEST(Cli, CaptureThenInfoDescribesTheRun) {
+    ATTNSCOPE_REQUIRE_SHARED();
+    auto dir = test::scratchDir("capture");
+    const auto run = (dir / "story.attn.h5").string();
+    auto r = runCli({"capture", gguf(), "--prompt", "Once upon a time", "--generate", "20", "--out", run});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("25 tokens (20 generated)"), std::string::npos) << r.out;
+    auto info = runCli({"info", run, "--json"});
+    ASSERT_EQ(info.code, 0) << info.err;
+    for (const char* expected : {"\"tokens\": 25", "\"generated_tokens\": 20", "\"full_maps\": true", "\"qk\": true",
+                                 "\"n_layers\": 5"})
+        EXPECT_NE(info.out.find(expected), std::string::npos) << expected << "\n" << info.out;
+
+    const auto cut = dir / "cut.attn.h5";
+    copyPrefix(run, cut, std::filesystem::file_size(run) / 2);
+    expectOneSentenceError(runCli({"info", cut.string()}), cut.string());
+}
+
+namespace {
+
+// Starts the CLI, waits until the capture's temporary file exists (the capture is under way), sends `signal`,
+// and returns the exit code (or -signal).
+int interruptCapture(const std::vector<std::string>& args, const std::filesystem::path& dir, int signal) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        std::vector<std::string> all{std::getenv("ATTNSCOPE_CLI")};
+        all.insert(all.end(), args.begin(), args.end());
+        std::vector<char*> argv;
+        for (auto& a : all) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        std::freopen("/dev/null", "w", stderr);
+        std::freopen("/dev/null", "w", stdout);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    auto started = [&] {
+        for (const auto& e : std::filesystem::directory_iterator(dir))
+            if (e.path().filename().string().find(".tmp-") != std::string::npos) return true;
+        return false;
+    };
+    for (int i = 0; i < 600 && !started(); ++i) ::usleep(50000);
+    ::usleep(200000); // into the forward pass
+    ::kill(pid, signal);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+std::filesystem::path longPrompt(const std::filesystem::path& dir) {
+    std::string story = test::readBinary<char>(test::stories260KDir() / "reference/greedy_empty_prompt_n256.txt");
+    std::string text;
+    while (text.size() < 20000) text += story; // ~8K tokens: several seconds of capture
+    std::ofstream(dir / "prompt.txt", std::ios::binary) << text;
+    return dir / "prompt.txt";
+}
+
+} // namespace
+
+TEST(Cli, CtrlCDuringCaptureLeavesNoFileAtAll) {
+    ATTNSCOPE_REQUIRE_SHARED();
+    auto dir = test::scratchDir("sigint");
+    auto prompt = longPrompt(dir);
+    const auto run = dir / "run.attn.h5";
+    const int code = interruptCapture({"capture", gguf(), "--prompt-file", prompt.string(), "--full", "never",
+                                       "--out", run.string()},
+                                      dir, SIGINT);
+    EXPECT_EQ(code, 2); // a clean stop: "Capture cancelled; nothing was written to ..."
+    std::vector<std::string> left;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) left.push_back(e.path().filename().string());
+    EXPECT_EQ(left, std::vector<std::string>{"prompt.txt"});
+}
+
+TEST(Cli, KilledCaptureLeavesNothingUnderTheFinalName) {
+    ATTNSCOPE_REQUIRE_SHARED();
+    auto dir = test::scratchDir("sigkill");
+    auto prompt = longPrompt(dir);
+    const auto run = dir / "run.attn.h5";
+    const int code = interruptCapture({"capture", gguf(), "--prompt-file", prompt.string(), "--full", "never",
+                                       "--out", run.string()},
+                                      dir, SIGKILL);
+    EXPECT_EQ(code, -SIGKILL);
+    EXPECT_FALSE(std::filesystem::exists(run));
 }

@@ -27,9 +27,10 @@ float ref(const std::basic_string<float>& a, int64_t l, int64_t h, int64_t q, in
 }
 
 // The reference story: "Once upon a time" + 59 greedy tokens = the 64 reference positions.
-core::CaptureResult captureStory(const std::filesystem::path& out, core::FullMaps full) {
+core::CaptureResult captureStory(const std::filesystem::path& out, core::FullMaps full, bool portable = false) {
     auto model = stories();
     core::CaptureOptions o;
+    o.portableReductions = portable;
     o.prompt = "Once upon a time";
     o.generate = 59;
     o.full = full;
@@ -72,10 +73,15 @@ TEST(Capture, StoredMapsMatchTheReferenceAndRecomputedTilesMatchThem) {
         }
 }
 
-TEST(Capture, StatisticsPyramidsAndLossAgreeWithTheReference) {
+// Both reductions: the fused one-pass CPU kernel (default on CPU) and the ATen one (what CUDA runs).
+class CaptureStats : public ::testing::TestWithParam<bool> {};
+INSTANTIATE_TEST_SUITE_P(Reductions, CaptureStats, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Portable" : "FusedCpu"; });
+
+TEST_P(CaptureStats, StatisticsPyramidsAndLossAgreeWithTheReference) {
     ATTNSCOPE_REQUIRE_SHARED();
     auto dir = test::scratchDir("stats");
-    captureStory(dir / "run.attn.h5", core::FullMaps::Never);
+    captureStory(dir / "run.attn.h5", core::FullMaps::Never, GetParam());
     core::RunReader run(dir / "run.attn.h5");
     auto a = test::readBinary<float>(test::stories260KDir() / "reference/once_upon_a_time_n64.attn.f32");
     for (int64_t l = 0; l < L; ++l) {
