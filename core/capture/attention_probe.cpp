@@ -30,7 +30,7 @@ std::vector<uint16_t> toHalfBits(const at::Tensor& t) {
 
 AttentionProbe::AttentionProbe(const ModelConfig& config, const RunLayout& layout, std::vector<int32_t> ids,
                                RunWriter& writer, bool portable)
-    : m_config(config), m_layout(layout), m_ids(std::move(ids)), m_writer(writer), m_tokens(layout.tokens),
+    : m_layout(layout), m_ids(std::move(ids)), m_writer(writer), m_tokens(layout.tokens),
       m_portable(portable) {
     if (!m_layout.pyramidLevels.empty()) m_finestLevel = m_layout.pyramidLevels.front();
     m_residualNorms.assign(size_t((config.nLayers + 1) * m_tokens), std::numeric_limits<float>::quiet_NaN());

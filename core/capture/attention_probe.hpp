@@ -38,7 +38,6 @@ private:
     void finishLayer();
     void reduceBlockPortable(int64_t r0, int64_t B, int64_t K, const at::Tensor& probs, const at::Tensor& scores);
 
-    ModelConfig m_config;
     RunLayout m_layout;
     std::vector<int32_t> m_ids;
     RunWriter& m_writer;

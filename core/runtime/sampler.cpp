@@ -9,19 +9,10 @@
 
 namespace attnscope::core {
 
-Sampler::Sampler(const SamplingOptions& options) : m_options(options), m_state(options.seed) {
+Sampler::Sampler(const SamplingOptions& options) : m_options(options), m_rng(options.seed) {
     if (!(options.temperature >= 0.0) || !std::isfinite(options.temperature))
         throw ArgumentError("Temperature must be a finite number >= 0.");
     if (!(options.topP > 0.0 && options.topP <= 1.0)) throw ArgumentError("top-p must be in (0, 1].");
-}
-
-double Sampler::uniform() {
-    // splitmix64: tiny, well-mixed, and identical on every platform.
-    uint64_t z = (m_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return double(z >> 11) * 0x1.0p-53;
 }
 
 int32_t Sampler::next(std::span<const float> logits) {
@@ -54,7 +45,7 @@ int32_t Sampler::next(std::span<const float> logits) {
     }
     double kept = 0.0;
     for (size_t i = 0; i < keep; ++i) kept += probs[order[i]];
-    const double r = uniform() * kept;
+    const double r = m_rng.uniform() * kept;
     double acc = 0.0;
     for (size_t i = 0; i < keep; ++i) {
         acc += probs[order[i]];

@@ -1,5 +1,7 @@
 #pragma once
 // Picks the next token from float32 logits: greedy (temperature 0), temperature, top-p; seeded and reproducible.
+#include "split_mix.hpp"
+
 #include <cstdint>
 #include <span>
 
@@ -17,10 +19,8 @@ public:
     int32_t next(std::span<const float> logits);
 
 private:
-    double uniform(); // [0, 1), from our own generator so results match across standard libraries
-
     SamplingOptions m_options;
-    uint64_t m_state;
+    SplitMix64 m_rng; // our own generator, so a seed gives the same text with every standard library
 };
 
 } // namespace attnscope::core

@@ -1,0 +1,291 @@
+#include "organism/story_corpus.hpp"
+
+#include "errors.hpp"
+#include "organism/organism_vocab.hpp"
+#include "split_mix.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cassert>
+#include <initializer_list>
+#include <numeric>
+
+namespace attnscope::core {
+namespace {
+
+// Longest sentence each part can produce; maxSampleLength() adds them up, the tests hold the generator to them.
+constexpr int64_t kMaxFactWords = 9;      // NAME hid the OBJ in the COLOUR CONTAINER .
+constexpr int64_t kMaxFillerWords = 10;   // The NOUN was ADJ and the NOUN was ADJ .
+constexpr int64_t kMaxQuestionWords = 13; // What colour was the OBJ that NAME had ? It was COLOUR .
+constexpr int64_t kMaxFacts = 12;         // every fact takes up to two distinct names out of 24, one colour of 12
+
+uint64_t splitSalt(CorpusSplit split) {
+    return split == CorpusSplit::Train ? 0x7472'6169'6E00'0001ull : 0x6865'6C64'6F75'7402ull;
+}
+
+const std::string& pick(SplitMix64& rng, const std::vector<std::string>& list) {
+    return list[static_cast<size_t>(rng.below(static_cast<int64_t>(list.size())))];
+}
+
+template <typename T> void shuffle(SplitMix64& rng, std::vector<T>& v) {
+    for (int64_t i = static_cast<int64_t>(v.size()) - 1; i > 0; --i)
+        std::swap(v[static_cast<size_t>(i)], v[static_cast<size_t>(rng.below(i + 1))]);
+}
+
+// n distinct words, so that no two facts of a story share a subject or an answer.
+std::vector<std::string> pickDistinct(SplitMix64& rng, const std::vector<std::string>& list, int64_t n) {
+    assert(n <= static_cast<int64_t>(list.size()) && "pickDistinct: more words asked for than the list holds");
+    std::vector<std::string> copy = list;
+    for (int64_t i = 0; i < n; ++i)
+        std::swap(copy[static_cast<size_t>(i)], copy[static_cast<size_t>(rng.between(i, int64_t(copy.size()) - 1))]);
+    copy.resize(static_cast<size_t>(n));
+    return copy;
+}
+
+struct Fact {
+    QuestionKind kind;
+    std::string name, recipient, object, colour, container, place;
+};
+
+class StoryBuilder {
+public:
+    StoryBuilder(SplitMix64& rng, const StoryConfig& config) : m_rng(rng), m_config(config) {}
+
+    StorySample build() {
+        push({"<bos>"});
+        const std::vector<Fact> facts = drawFacts(m_rng.between(m_config.minFacts, m_config.maxFacts));
+        std::vector<StoryQuestion> questions;
+        for (const Fact& f : facts)
+            questions.push_back(writeFact(f));
+        const int64_t filler = m_rng.between(m_config.minFiller, m_config.maxFiller);
+        const bool repeat = m_rng.chance(m_config.repeatShare);
+        const int64_t repeatAt = repeat ? m_rng.between(0, filler) : -1;
+        for (int64_t k = 0; k <= filler; ++k) {
+            if (k == repeatAt) writeRepeat();
+            if (k < filler) writeFiller();
+        }
+        std::vector<size_t> order(facts.size());
+        std::iota(order.begin(), order.end(), size_t{0});
+        shuffle(m_rng, order);
+        for (size_t i : order)
+            writeQuestion(facts[i], questions[i]);
+        push({"<eos>"});
+        m_sample.questions = std::move(questions);
+        return std::move(m_sample);
+    }
+
+private:
+    int64_t pos() const { return static_cast<int64_t>(m_sample.words.size()); }
+
+    void push(std::initializer_list<std::string_view> words) {
+        for (std::string_view w : words) {
+            const int32_t id = organismVocab().id(w);
+            assert(id >= 0 && "the story generator emitted a word outside OrganismVocab");
+            m_sample.words.emplace_back(w);
+            m_sample.ids.push_back(id);
+        }
+    }
+
+    std::vector<Fact> drawFacts(int64_t n) {
+        const StoryWords& w = storyWords();
+        const auto names = pickDistinct(m_rng, w.names, 2 * n);
+        const auto objects = pickDistinct(m_rng, w.objects, n);
+        const auto colours = pickDistinct(m_rng, w.colours, n);
+        const auto places = pickDistinct(m_rng, w.places, n);
+        std::vector<Fact> facts;
+        for (size_t i = 0; i < static_cast<size_t>(n); ++i)
+            facts.push_back({static_cast<QuestionKind>(m_rng.below(4)), names[2 * i], names[2 * i + 1], objects[i],
+                             colours[i], pick(m_rng, w.containers), places[i]});
+        return facts;
+    }
+
+    // Records where the fact and its answer words are; the question part is filled in by writeQuestion().
+    StoryQuestion writeFact(const Fact& f) {
+        StoryQuestion q;
+        q.kind = f.kind;
+        q.factStart = pos();
+        switch (f.kind) {
+        case QuestionKind::Hide:
+            push({f.name, "hid", "the", f.object, "in", "the"});
+            q.answerWords = {f.colour, f.container};
+            break;
+        case QuestionKind::Go:
+            push({f.name, "went", "to", "the"});
+            q.answerWords = {f.place};
+            break;
+        case QuestionKind::Give:
+            push({f.name, "gave", "the", f.object, "to"});
+            q.answerWords = {f.recipient};
+            break;
+        case QuestionKind::Colour:
+            push({f.name, "had", "a"});
+            q.answerWords = {f.colour};
+            break;
+        }
+        q.factAnswerIndex = pos();
+        pushAnswer(q);
+        if (f.kind == QuestionKind::Colour) push({f.object});
+        push({"."});
+        return q;
+    }
+
+    void writeQuestion(const Fact& f, StoryQuestion& q) {
+        q.questionStart = pos();
+        switch (f.kind) {
+        case QuestionKind::Hide:
+            push({"Where", "did", f.name, "hide", "the", f.object, "?", "In", "the"});
+            break;
+        case QuestionKind::Go:
+            push({"Where", "did", f.name, "go", "?", "To", "the"});
+            break;
+        case QuestionKind::Give:
+            push({"Who", "did", f.name, "give", "the", f.object, "to", "?", "To"});
+            break;
+        case QuestionKind::Colour:
+            push({"What", "colour", "was", "the", f.object, "that", f.name, "had", "?", "It", "was"});
+            break;
+        }
+        q.answerStart = pos();
+        pushAnswer(q);
+        push({"."});
+    }
+
+    void pushAnswer(const StoryQuestion& q) {
+        for (const std::string& w : q.answerWords)
+            push({w});
+    }
+
+    void writeFiller() {
+        const StoryWords& w = storyWords();
+        const auto noun = [&] { return std::string_view(pick(m_rng, w.fillerNouns)); };
+        const auto adj = [&] { return std::string_view(pick(m_rng, w.fillerAdjectives)); };
+        const auto verb = [&] { return std::string_view(pick(m_rng, w.fillerVerbs)); };
+        const auto prep = [&] { return std::string_view(pick(m_rng, w.prepositions)); };
+        // Each argument is drawn in its own statement: the order of evaluation inside one call is unspecified.
+        switch (m_rng.below(5)) {
+        case 0: {
+            const auto a = adj(), n = noun(), v = verb();
+            push({"The", a, n, v, "."});
+            break;
+        }
+        case 1: {
+            const auto n = noun(), v = verb(), p = prep(), n2 = noun();
+            push({"The", n, v, p, "the", n2, "."});
+            break;
+        }
+        case 2: {
+            const auto a = adj(), n = noun(), v = verb(), p = prep(), a2 = adj(), n2 = noun();
+            push({"A", a, n, v, p, "the", a2, n2, "."});
+            break;
+        }
+        case 3: {
+            const auto a = adj();
+            push({"It", "was", "a", a, "day", "."});
+            break;
+        }
+        default: {
+            const auto n = noun(), a = adj(), n2 = noun(), a2 = adj();
+            push({"The", n, "was", a, "and", "the", n2, "was", a2, "."});
+            break;
+        }
+        }
+    }
+
+    // Random words, then the same words again: the second copy is predictable only by looking back (induction).
+    void writeRepeat() {
+        const StoryWords& w = storyWords();
+        std::vector<const std::vector<std::string>*> pools = {&w.fillerNouns, &w.fillerAdjectives, &w.fillerVerbs,
+                                                              &w.objects};
+        const int64_t length = m_rng.between(m_config.minRepeatLength, m_config.maxRepeatLength);
+        std::vector<std::string> span;
+        for (int64_t i = 0; i < length; ++i)
+            span.push_back(pick(m_rng, *pools[static_cast<size_t>(m_rng.below(int64_t(pools.size())))]));
+        RepeatedSpan r{pos(), pos() + length, length};
+        for (int copy = 0; copy < 2; ++copy)
+            for (const std::string& s : span)
+                push({s});
+        push({"."});
+        m_sample.repeat = r;
+    }
+
+    SplitMix64& m_rng;
+    const StoryConfig& m_config;
+    StorySample m_sample;
+};
+
+} // namespace
+
+std::string StorySample::text() const {
+    std::string out;
+    for (size_t i = 1; i < words.size(); ++i) {
+        if (i > 1) out += ' ';
+        out += words[i];
+    }
+    return out;
+}
+
+StoryCorpus::StoryCorpus(uint64_t seed, StoryConfig config) : m_seed(seed), m_config(config) {
+    const StoryConfig& c = m_config;
+    if (c.minFacts < 1 || c.maxFacts < c.minFacts || c.maxFacts > kMaxFacts)
+        throw ArgumentError(fmt::format("The story corpus needs 1 <= min facts <= max facts <= {}, not {} and {}.",
+                                        kMaxFacts, c.minFacts, c.maxFacts));
+    if (c.minFiller < 0 || c.maxFiller < c.minFiller)
+        throw ArgumentError(fmt::format("The story corpus needs 0 <= min filler <= max filler, not {} and {}.",
+                                        c.minFiller, c.maxFiller));
+    if (!(c.repeatShare >= 0.0 && c.repeatShare <= 1.0))
+        throw ArgumentError(fmt::format("The story corpus needs a repeat share in [0, 1], not {}.", c.repeatShare));
+    if (c.minRepeatLength < 1 || c.maxRepeatLength < c.minRepeatLength)
+        throw ArgumentError(fmt::format("The story corpus needs 1 <= min repeat length <= max repeat length, not {} "
+                                        "and {}.",
+                                        c.minRepeatLength, c.maxRepeatLength));
+}
+
+StorySample StoryCorpus::sample(CorpusSplit split, int64_t index) const {
+    SplitMix64 rng(mix64(mix64(m_seed ^ splitSalt(split)) + static_cast<uint64_t>(index)));
+    return StoryBuilder(rng, m_config).build();
+}
+
+std::vector<StorySample> StoryCorpus::samples(CorpusSplit split, int64_t first, int64_t count) const {
+    std::vector<StorySample> out;
+    out.reserve(static_cast<size_t>(std::max<int64_t>(count, 0)));
+    for (int64_t i = 0; i < count; ++i)
+        out.push_back(sample(split, first + i));
+    return out;
+}
+
+int64_t maxSampleLength(const StoryConfig& c) {
+    const int64_t repeat = c.repeatShare > 0.0 ? 2 * c.maxRepeatLength + 1 : 0;
+    return 2 + c.maxFacts * (kMaxFactWords + kMaxQuestionWords) + c.maxFiller * kMaxFillerWords + repeat;
+}
+
+PackedSequences packSamples(const std::vector<StorySample>& samples, int64_t seqLen) {
+    if (seqLen < 1) throw ArgumentError(fmt::format("Packing needs a positive sequence length, not {}.", seqLen));
+    // First fit over the most recent rows: in-order packing leaves about a quarter of each row as padding, and a
+    // bounded window keeps packing linear in the number of samples.
+    constexpr int64_t kOpenRows = 64;
+    PackedSequences p;
+    p.seqLen = seqLen;
+    for (size_t s = 0; s < samples.size(); ++s) {
+        const auto& ids = samples[s].ids;
+        const auto n = static_cast<int64_t>(ids.size());
+        if (n > seqLen)
+            throw ArgumentError(
+                fmt::format("Story sample {} has {} tokens, more than the packed sequence length {}.", s, n, seqLen));
+        int64_t row = std::max<int64_t>(p.rows - kOpenRows, 0);
+        while (row < p.rows && p.lengths[static_cast<size_t>(row)] + n > seqLen)
+            ++row;
+        if (row == p.rows) {
+            p.ids.resize(p.ids.size() + static_cast<size_t>(seqLen), OrganismVocab::kPad);
+            p.lengths.push_back(0);
+            ++p.rows;
+        }
+        int64_t& used = p.lengths[static_cast<size_t>(row)];
+        std::copy(ids.begin(), ids.end(), p.ids.begin() + row * seqLen + used);
+        p.placements.push_back({static_cast<int64_t>(s), row, used});
+        used += n;
+    }
+    return p;
+}
+
+} // namespace attnscope::core

@@ -1,0 +1,88 @@
+#pragma once
+// Deterministic story corpus for the model organism: sample (seed, split, index) -> words, ids and the positions of
+// every fact, question answer and repeated span. All positions are token indexes into the sample (0 is <bos>).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace attnscope::core {
+
+// Ranges are inclusive. The defaults keep every sample within 512 tokens (see maxSampleLength()).
+struct StoryConfig {
+    int64_t minFacts = 2, maxFacts = 4;
+    int64_t minFiller = 0, maxFiller = 36; // filler sentences between the facts and the questions
+    double repeatShare = 0.25;             // share of samples holding a repeated random span
+    int64_t minRepeatLength = 8, maxRepeatLength = 24;
+};
+
+enum class QuestionKind { Hide, Go, Give, Colour };
+
+struct StoryQuestion {
+    QuestionKind kind = QuestionKind::Hide;
+    int64_t factStart = 0;       // first word of the fact sentence
+    int64_t factAnswerIndex = 0; // first answer word inside the fact ("blue" in "... in the blue box .")
+    int64_t questionStart = 0;   // first word of the question ("Where")
+    int64_t answerStart = 0;     // first answer word after the question; the token a retrieval head must produce
+    std::vector<std::string> answerWords; // the same in the fact and in the answer: {"blue", "box"}
+    int64_t distance() const { return answerStart - factAnswerIndex; }
+};
+
+// Random words at [firstStart, firstStart + length), copied verbatim at [secondStart, secondStart + length).
+struct RepeatedSpan {
+    int64_t firstStart = 0;
+    int64_t secondStart = 0;
+    int64_t length = 0;
+};
+
+struct StorySample {
+    std::vector<std::string> words; // words.front() == "<bos>", words.back() == "<eos>"
+    std::vector<int32_t> ids;       // OrganismVocab ids of words
+    std::vector<StoryQuestion> questions;
+    std::optional<RepeatedSpan> repeat;
+    // The words after <bos> joined by single spaces: what the tokenizer encodes back to ids (it adds <bos>).
+    std::string text() const;
+};
+
+enum class CorpusSplit { Train, HeldOut };
+
+class StoryCorpus {
+public:
+    // Throws ArgumentError for an inconsistent config.
+    explicit StoryCorpus(uint64_t seed, StoryConfig config = {});
+
+    // Each (split, index) has its own seed stream, so samples can be drawn in any order and the splits never share
+    // a stream.
+    StorySample sample(CorpusSplit split, int64_t index) const;
+    std::vector<StorySample> samples(CorpusSplit split, int64_t first, int64_t count) const;
+    const StoryConfig& config() const { return m_config; }
+
+private:
+    uint64_t m_seed;
+    StoryConfig m_config;
+};
+
+// An upper bound on a sample's length in tokens under config.
+int64_t maxSampleLength(const StoryConfig& config);
+
+// Where a sample landed in the packed rows.
+struct PackedPlacement {
+    int64_t sample = 0;
+    int64_t row = 0;
+    int64_t offset = 0;
+};
+
+// Row-major [rows, seqLen] ids. Whole samples go first-fit into the last 64 rows, so every row starts with <bos> and
+// no sample is split; the rest of a row is <pad> (lengths[row] tokens are real). Deterministic.
+struct PackedSequences {
+    int64_t seqLen = 0;
+    int64_t rows = 0;
+    std::vector<int32_t> ids;
+    std::vector<int64_t> lengths;
+    std::vector<PackedPlacement> placements; // one per sample, in sample order
+};
+
+// Throws ArgumentError when a sample is longer than seqLen.
+PackedSequences packSamples(const std::vector<StorySample>& samples, int64_t seqLen);
+
+} // namespace attnscope::core

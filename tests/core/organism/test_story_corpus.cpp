@@ -1,0 +1,236 @@
+// The organism's story corpus: determinism, answer positions, repeated spans, packing, splits, tokenizer round trip.
+#include "errors.hpp"
+#include "model/tokenizer.hpp"
+#include "organism/organism_vocab.hpp"
+#include "organism/story_corpus.hpp"
+#include "support/test_paths.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+using namespace attnscope;
+using core::CorpusSplit;
+using core::OrganismVocab;
+using core::StoryConfig;
+using core::StoryCorpus;
+using core::StorySample;
+
+namespace {
+
+bool sameSample(const StorySample& a, const StorySample& b) {
+    if (a.words != b.words || a.ids != b.ids || a.questions.size() != b.questions.size()) return false;
+    for (size_t i = 0; i < a.questions.size(); ++i) {
+        const auto &x = a.questions[i], &y = b.questions[i];
+        if (x.kind != y.kind || x.factStart != y.factStart || x.factAnswerIndex != y.factAnswerIndex ||
+            x.questionStart != y.questionStart || x.answerStart != y.answerStart || x.answerWords != y.answerWords)
+            return false;
+    }
+    if (a.repeat.has_value() != b.repeat.has_value()) return false;
+    return !a.repeat || (a.repeat->firstStart == b.repeat->firstStart &&
+                         a.repeat->secondStart == b.repeat->secondStart && a.repeat->length == b.repeat->length);
+}
+
+} // namespace
+
+TEST(OrganismVocab, SpecialsFirstAndWordsUnique) {
+    const OrganismVocab& v = core::organismVocab();
+    EXPECT_EQ(v.word(OrganismVocab::kBos), "<bos>");
+    EXPECT_EQ(v.word(OrganismVocab::kEos), "<eos>");
+    EXPECT_EQ(v.word(OrganismVocab::kUnk), "<unk>");
+    EXPECT_EQ(v.word(OrganismVocab::kPad), "<pad>");
+    const std::set<std::string> unique(v.words().begin(), v.words().end());
+    EXPECT_EQ(static_cast<int64_t>(unique.size()), v.size());
+    for (int32_t id = 0; id < v.size(); ++id) {
+        EXPECT_EQ(v.id(v.word(id)), id);
+        EXPECT_EQ(v.word(id).find_first_of(" \t\n"), std::string::npos) << v.word(id); // WhitespaceSplit must keep it
+    }
+    EXPECT_EQ(v.id("dragon"), -1);
+}
+
+TEST(StoryCorpus, SameSeedSameCorpusOtherSeedOther) {
+    const auto a = StoryCorpus(42).samples(CorpusSplit::Train, 0, 50);
+    const auto b = StoryCorpus(42).samples(CorpusSplit::Train, 0, 50);
+    const auto c = StoryCorpus(43).samples(CorpusSplit::Train, 0, 50);
+    int differing = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        EXPECT_TRUE(sameSample(a[i], b[i])) << "sample " << i;
+        differing += a[i].words != c[i].words;
+    }
+    EXPECT_EQ(differing, 50);
+    // Random access gives the same sample as a sequential draw.
+    EXPECT_TRUE(sameSample(StoryCorpus(42).sample(CorpusSplit::Train, 17), a[17]));
+}
+
+TEST(StoryCorpus, SamplesAreWellFormed) {
+    const StoryCorpus corpus(7);
+    const OrganismVocab& v = core::organismVocab();
+    int64_t longest = 0;
+    for (const StorySample& s : corpus.samples(CorpusSplit::Train, 0, 500)) {
+        ASSERT_GE(s.words.size(), 3u);
+        ASSERT_EQ(s.words.size(), s.ids.size());
+        EXPECT_EQ(s.ids.front(), OrganismVocab::kBos);
+        EXPECT_EQ(s.ids.back(), OrganismVocab::kEos);
+        for (size_t i = 0; i < s.words.size(); ++i) {
+            EXPECT_EQ(s.ids[i], v.id(s.words[i]));
+            EXPECT_NE(s.ids[i], OrganismVocab::kUnk);
+            EXPECT_NE(s.ids[i], OrganismVocab::kPad);
+        }
+        EXPECT_GE(s.questions.size(), 2u);
+        EXPECT_LE(s.questions.size(), 4u);
+        longest = std::max<int64_t>(longest, static_cast<int64_t>(s.ids.size()));
+    }
+    EXPECT_LE(longest, core::maxSampleLength(corpus.config()));
+    EXPECT_LE(core::maxSampleLength(corpus.config()), 512); // the defaults fit the organism's context
+}
+
+// The retrieval-head check needs: the answer repeats the fact's words, and the fact is the only earlier place its
+// first answer word appears (so "top-1 attention on the fact's answer token" is unambiguous).
+TEST(StoryCorpus, AnswersPointAtTheirFacts) {
+    for (const StorySample& s : StoryCorpus(11).samples(CorpusSplit::Train, 0, 500)) {
+        for (const auto& q : s.questions) {
+            const auto n = static_cast<int64_t>(q.answerWords.size());
+            ASSERT_GE(n, 1);
+            ASSERT_LE(q.answerStart + n, static_cast<int64_t>(s.words.size()));
+            EXPECT_LT(q.factStart, q.factAnswerIndex);
+            EXPECT_LT(q.factAnswerIndex, q.questionStart);
+            EXPECT_LT(q.questionStart, q.answerStart);
+            for (int64_t k = 0; k < n; ++k) {
+                EXPECT_EQ(s.words[q.factAnswerIndex + k], q.answerWords[k]);
+                EXPECT_EQ(s.words[q.answerStart + k], q.answerWords[k]);
+            }
+            EXPECT_EQ(s.words[q.answerStart + n], ".");
+            const auto first = s.words.begin();
+            EXPECT_EQ(std::count(first, first + q.answerStart, q.answerWords[0]), 1) << s.text();
+        }
+    }
+}
+
+TEST(StoryCorpus, LongFillerPutsFactsBeyond200Tokens) {
+    StoryConfig config;
+    config.minFiller = config.maxFiller = 40;
+    int64_t far = 0, total = 0, farthest = 0;
+    for (const StorySample& s : StoryCorpus(3, config).samples(CorpusSplit::HeldOut, 0, 200))
+        for (const auto& q : s.questions) {
+            ++total;
+            far += q.distance() >= 200;
+            farthest = std::max(farthest, q.distance());
+        }
+    EXPECT_GT(farthest, 200);
+    EXPECT_GT(far, total / 2); // 40 filler sentences average about 7 words each
+    // The defaults (0-36 filler sentences) reach past 200 tokens too, for the held-out distance check.
+    int64_t farDefault = 0;
+    for (const StorySample& s : StoryCorpus(3).samples(CorpusSplit::HeldOut, 0, 200))
+        for (const auto& q : s.questions)
+            farDefault += q.distance() >= 200;
+    EXPECT_GT(farDefault, 0);
+}
+
+TEST(StoryCorpus, RepeatedSpansAreExactCopies) {
+    const StoryConfig config; // repeatShare 0.25
+    int64_t withRepeat = 0;
+    const int64_t n = 400;
+    for (const StorySample& s : StoryCorpus(5, config).samples(CorpusSplit::Train, 0, n)) {
+        if (!s.repeat) continue;
+        ++withRepeat;
+        const auto& r = *s.repeat;
+        EXPECT_GE(r.length, config.minRepeatLength);
+        EXPECT_LE(r.length, config.maxRepeatLength);
+        EXPECT_EQ(r.secondStart, r.firstStart + r.length);
+        ASSERT_LE(r.secondStart + r.length, static_cast<int64_t>(s.ids.size()));
+        EXPECT_TRUE(
+            std::equal(s.ids.begin() + r.firstStart, s.ids.begin() + r.secondStart, s.ids.begin() + r.secondStart));
+        for (const auto& q : s.questions) // the span sits between the facts and the questions
+            EXPECT_TRUE(q.factAnswerIndex < r.firstStart && r.secondStart + r.length < q.questionStart);
+    }
+    // Binomial(400, 0.25): standard deviation 8.7 samples; the band is about 4.6 of them.
+    EXPECT_NEAR(static_cast<double>(withRepeat), 0.25 * n, 40.0);
+    StoryConfig none, all;
+    none.repeatShare = 0.0;
+    all.repeatShare = 1.0;
+    for (int64_t i = 0; i < 50; ++i) {
+        EXPECT_FALSE(StoryCorpus(5, none).sample(CorpusSplit::Train, i).repeat.has_value());
+        EXPECT_TRUE(StoryCorpus(5, all).sample(CorpusSplit::Train, i).repeat.has_value());
+    }
+}
+
+TEST(StoryCorpus, PackingKeepsWholeSamplesAndStartsRowsWithBos) {
+    const auto samples = StoryCorpus(9).samples(CorpusSplit::Train, 0, 200);
+    const int64_t seqLen = 512;
+    const core::PackedSequences p = core::packSamples(samples, seqLen);
+    ASSERT_EQ(p.seqLen, seqLen);
+    ASSERT_EQ(static_cast<int64_t>(p.ids.size()), p.rows * seqLen);
+    ASSERT_EQ(static_cast<int64_t>(p.lengths.size()), p.rows);
+    ASSERT_EQ(p.placements.size(), samples.size());
+    int64_t tokens = 0;
+    for (int64_t row = 0; row < p.rows; ++row) {
+        EXPECT_EQ(p.ids[row * seqLen], OrganismVocab::kBos) << "row " << row;
+        EXPECT_LE(p.lengths[row], seqLen);
+        for (int64_t k = p.lengths[row]; k < seqLen; ++k)
+            EXPECT_EQ(p.ids[row * seqLen + k], OrganismVocab::kPad);
+        tokens += p.lengths[row];
+    }
+    int64_t sampleTokens = 0;
+    for (size_t i = 0; i < samples.size(); ++i) {
+        const auto& at = p.placements[i];
+        EXPECT_EQ(at.sample, static_cast<int64_t>(i));
+        const auto& ids = samples[i].ids;
+        ASSERT_LE(at.offset + static_cast<int64_t>(ids.size()), p.lengths[at.row]);
+        EXPECT_TRUE(std::equal(ids.begin(), ids.end(), p.ids.begin() + at.row * seqLen + at.offset));
+        sampleTokens += static_cast<int64_t>(ids.size());
+    }
+    // Each row's samples tile [0, length) back to back, in sample order.
+    std::vector<int64_t> end(static_cast<size_t>(p.rows), 0);
+    for (const auto& at : p.placements) {
+        EXPECT_EQ(at.offset, end[static_cast<size_t>(at.row)]) << "sample " << at.sample;
+        end[static_cast<size_t>(at.row)] += static_cast<int64_t>(samples[static_cast<size_t>(at.sample)].ids.size());
+    }
+    for (int64_t row = 0; row < p.rows; ++row)
+        EXPECT_EQ(end[static_cast<size_t>(row)], p.lengths[static_cast<size_t>(row)]);
+    // First fit over recent rows fills them well; in-order packing would leave about 24% padding here.
+    EXPECT_GT(static_cast<double>(tokens) / static_cast<double>(p.rows * seqLen), 0.9);
+    EXPECT_EQ(tokens, sampleTokens);
+    EXPECT_THROW(core::packSamples(samples, 16), core::ArgumentError);
+}
+
+TEST(StoryCorpus, HeldOutSplitIsDisjointFromTraining) {
+    const StoryCorpus corpus(42);
+    std::set<std::string> train;
+    for (const StorySample& s : corpus.samples(CorpusSplit::Train, 0, 2000))
+        train.insert(s.text());
+    EXPECT_EQ(train.size(), 2000u); // no duplicate stories within the split either
+    for (const StorySample& s : corpus.samples(CorpusSplit::HeldOut, 0, 300))
+        EXPECT_FALSE(train.contains(s.text())) << s.text();
+}
+
+TEST(StoryCorpus, BadConfigIsAnArgumentError) {
+    StoryConfig c;
+    c.minFacts = 0;
+    EXPECT_THROW(StoryCorpus(1, c), core::ArgumentError);
+    c = {};
+    c.maxFiller = -1;
+    EXPECT_THROW(StoryCorpus(1, c), core::ArgumentError);
+    c = {};
+    c.repeatShare = 1.5;
+    EXPECT_THROW(StoryCorpus(1, c), core::ArgumentError);
+}
+
+TEST(StoryCorpus, TokenizerJsonEncodesStoriesToGeneratorIds) {
+    const OrganismVocab& v = core::organismVocab();
+    const auto dir = test::scratchDir("organism-tokenizer");
+    v.writeHfTokenizer(dir);
+    const auto tok = core::loadHfTokenizer(dir);
+    EXPECT_EQ(tok->kind(), "word-level");
+    EXPECT_EQ(tok->vocabSize(), v.size());
+    EXPECT_EQ(tok->bosId(), OrganismVocab::kBos);
+    EXPECT_EQ(tok->eosId(), OrganismVocab::kEos);
+    for (const StorySample& s : StoryCorpus(21).samples(CorpusSplit::HeldOut, 0, 100)) {
+        const core::Encoding e = tok->encode(s.text()); // <bos> comes from the post-processor
+        ASSERT_EQ(e.ids, s.ids) << s.text();
+        EXPECT_EQ(tok->encode(s.text(), false).ids, std::vector<int32_t>(s.ids.begin() + 1, s.ids.end()));
+    }
+    EXPECT_EQ(tok->encode("Mia saw a dragon .").ids,
+              (std::vector<int32_t>{OrganismVocab::kBos, v.id("Mia"), OrganismVocab::kUnk, v.id("a"),
+                                    OrganismVocab::kUnk, v.id(".")}));
+}
