@@ -185,12 +185,12 @@ void RunWriter::Impl::createDatasets() {
     if (layout.qk) {
         io.createGroup(root, "/qk");
         const hsize_t rows = clampChunk(T, kRunQkChunkRows);
-        q = io.createDataset(root, "/qk/q", half.get(), {l, h, t, dd}, {1, 1, rows, dd}, kRunDeflate);
-        k = io.createDataset(root, "/qk/k", half.get(), {l, hkv, t, dd}, {1, 1, rows, dd}, kRunDeflate);
+        q = io.createDataset(root, "/qk/q", half.get(), {l, h, t, dd}, {1, 1, rows, dd}, kRunQkDeflate);
+        k = io.createDataset(root, "/qk/k", half.get(), {l, hkv, t, dd}, {1, 1, rows, dd}, kRunQkDeflate);
         lse = io.createDataset(root, "/qk/lse", H5T_IEEE_F32LE, {l, h, t}, {1, 1, tokenChunk}, kRunDeflate);
         if (layout.qkLow) {
-            qLo = io.createDataset(root, "/qk/q_lo", half.get(), {l, h, t, dd}, {1, 1, rows, dd}, kRunDeflate);
-            kLo = io.createDataset(root, "/qk/k_lo", half.get(), {l, hkv, t, dd}, {1, 1, rows, dd}, kRunDeflate);
+            qLo = io.createDataset(root, "/qk/q_lo", half.get(), {l, h, t, dd}, {1, 1, rows, dd}, kRunQkDeflate);
+            kLo = io.createDataset(root, "/qk/k_lo", half.get(), {l, hkv, t, dd}, {1, 1, rows, dd}, kRunQkDeflate);
         }
     }
 
