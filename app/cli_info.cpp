@@ -3,7 +3,6 @@
 
 #include "model/model_files.hpp"
 #include "model/tokenizer.hpp"
-#include "runtime/transformer.hpp"
 #include "store/run_reader.hpp"
 
 #include <fmt/core.h>
@@ -75,12 +74,13 @@ void addInfoCommand(CLI::App& app) {
             printJson(describeRun(args->model), *json);
             return;
         }
-        // Info never needs the weights on a device; building on CPU validates every tensor's shape.
-        auto model = core::Transformer::load(args->model, core::RuntimeOptions{}, *sha);
-        const core::ModelConfig& c = model->config();
+        // Info reads the files only: the loader has already checked every tensor's shape, and building the model
+        // would copy all weights into float32 (28 GB for a 7B model).
+        core::ModelFiles files = core::loadModelFiles(args->model, *sha);
+        const core::ModelConfig& c = files.config;
         nlohmann::json j;
-        j["source"] = model->source();
-        j["format"] = model->format();
+        j["source"] = files.source;
+        j["format"] = files.format;
         j["architecture"] = core::architectureName(c.architecture);
         j["model_type"] = c.modelType;
         j["n_layers"] = c.nLayers;
@@ -91,12 +91,12 @@ void addInfoCommand(CLI::App& app) {
         j["d_ff"] = c.dFf;
         j["vocab_size"] = c.vocabSize;
         j["context"] = c.maxPositions;
-        j["parameters"] = model->parameterCount();
-        j["dtype"] = model->weightsDtype();
+        j["parameters"] = core::countParameters(files.tensors);
+        j["dtype"] = files.weightsDtype;
         j["tied_embeddings"] = c.tiedEmbeddings;
         if (c.architecture == core::Architecture::Llama) j["rope_theta"] = c.ropeTheta;
-        j["tokenizer"] = model->hasTokenizer() ? model->tokenizer().kind() : "none";
-        if (*sha) j["weights_sha256"] = model->weightsSha256();
+        j["tokenizer"] = files.tokenizer ? files.tokenizer->kind() : "none";
+        if (*sha) j["weights_sha256"] = files.weightsSha256;
         printJson(j, *json);
     });
 }

@@ -10,6 +10,7 @@
 #include "model/sha256.hpp"
 #include "model/tokenizer.hpp"
 
+#include <cstring>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -88,7 +89,26 @@ ModelFiles loadGguf(const std::filesystem::path& file, bool computeSha256) {
     return m;
 }
 
+// Some converters (llama2.c -> GGUF) store a tied classifier as a byte-identical copy of the embedding: treat it as
+// tied, so that it is held once and counted once.
+void shareIdenticalClassifier(ModelFiles& m) {
+    auto head = m.tensors.find("lm_head.weight"), emb = m.tensors.find("tok_embeddings.weight");
+    if (head == m.tensors.end() || emb == m.tensors.end()) return;
+    const RawTensor& a = head->second;
+    const RawTensor& b = emb->second;
+    if (a.dtype == b.dtype && a.shape == b.shape && a.nbytes == b.nbytes && std::memcmp(a.data, b.data, a.nbytes) == 0) {
+        m.tensors.erase(head);
+        m.config.tiedEmbeddings = true;
+    }
+}
+
 } // namespace
+
+int64_t countParameters(const TensorSet& tensors) {
+    int64_t n = 0;
+    for (const auto& [name, tensor] : tensors) n += tensor.numel();
+    return n;
+}
 
 ModelFiles loadModelFiles(const std::filesystem::path& path, bool computeSha256) {
     std::error_code ec;
@@ -103,6 +123,7 @@ ModelFiles loadModelFiles(const std::filesystem::path& path, bool computeSha256)
         throw UnsupportedError(
             fmt::format("'{}' is neither a Hugging Face model folder nor a .gguf file.", path.string()));
     m.source = path.string();
+    shareIdenticalClassifier(m);
     m.weightsDtype = weightsDtypeOf(m.tensors);
     return m;
 }

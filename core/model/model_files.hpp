@@ -35,4 +35,7 @@ struct ModelFiles {
 // Throws FileError/FormatError/UnsupportedError with one sentence naming the file and the problem.
 ModelFiles loadModelFiles(const std::filesystem::path& path, bool computeSha256 = false);
 
+// Elements in all tensors (a tied classifier is absent from the set, so it is counted once).
+int64_t countParameters(const TensorSet& tensors);
+
 } // namespace attnscope::core

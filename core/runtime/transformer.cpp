@@ -13,7 +13,6 @@
 #include <ATen/Context.h>
 
 #include <cmath>
-#include <cstring>
 #include <thread>
 
 namespace attnscope::core {
@@ -75,10 +74,6 @@ at::Device resolveDevice(const std::string& name) {
         throw UnsupportedError("Device '" + name + "' is not supported; use cpu or cuda[:N].");
     }
     return device;
-}
-
-bool sameBytes(const RawTensor& a, const RawTensor& b) {
-    return a.dtype == b.dtype && a.shape == b.shape && a.nbytes == b.nbytes && std::memcmp(a.data, b.data, a.nbytes) == 0;
 }
 
 at::ScalarType scalarType(ComputeDtype d) {
@@ -157,14 +152,8 @@ Transformer::Transformer(ModelFiles&& files, const RuntimeOptions& options) : m_
     const int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(threads);
 
-    TensorSet& t = files.tensors;
-    // Some converters (llama2.c -> GGUF) store the tied classifier as a byte-identical copy: share it instead.
-    if (auto head = t.find("lm_head.weight"), emb = t.find("tok_embeddings.weight");
-        head != t.end() && emb != t.end() && sameBytes(head->second, emb->second)) {
-        t.erase(head);
-        m.config.tiedEmbeddings = true;
-    }
-    for (const auto& [name, tensor] : t) m.parameters += tensor.numel();
+    const TensorSet& t = files.tensors;
+    m.parameters = countParameters(t);
     m.tokEmb = m.weight(t, "tok_embeddings.weight");
     m.normW = m.weight(t, "norm.weight");
     m.normB = m.weight(t, "norm.bias", m.isGpt2());

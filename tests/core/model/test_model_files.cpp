@@ -218,8 +218,12 @@ TEST(ModelFiles, Stories260KGguf) {
     EXPECT_EQ(m.weightsDtype, "F32");
     EXPECT_EQ(m.weightsSha256, "270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d");
     EXPECT_EQ(m.config.ropePairing, RopePairing::Adjacent);
-    EXPECT_FALSE(m.config.tiedEmbeddings); // this GGUF stores output.weight (a copy of the embedding)
-    EXPECT_EQ(m.tensors.size(), 48u);
+    // This GGUF stores output.weight as a byte-identical copy of the embedding: the loader treats it as tied,
+    // so it is held and counted once (260,032 parameters, as the model card says).
+    EXPECT_TRUE(m.config.tiedEmbeddings);
+    EXPECT_EQ(m.tensors.count("lm_head.weight"), 0u);
+    EXPECT_EQ(m.tensors.size(), 47u);
+    EXPECT_EQ(countParameters(m.tensors), 260032);
     EXPECT_EQ(m.tensors.at("layers.4.wk.weight").shape, (std::vector<int64_t>{32, 64}));
     EXPECT_EQ(m.tensors.at("layers.4.w_down.weight").shape, (std::vector<int64_t>{64, 172}));
     ASSERT_NE(m.tokenizer, nullptr);
