@@ -35,5 +35,6 @@ void addInfoCommand(CLI::App& app);
 void addTokenizeCommand(CLI::App& app);
 void addGenerateCommand(CLI::App& app);
 void addCaptureCommand(CLI::App& app);
+void addTrainCommand(CLI::App& app);
 
 } // namespace attnscope::app

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     attnscope::app::addTokenizeCommand(app);
     attnscope::app::addGenerateCommand(app);
     attnscope::app::addCaptureCommand(app);
+    attnscope::app::addTrainCommand(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -30,9 +30,10 @@ void draw(const core::Progress& p, double seconds, bool tty) {
     const int width = 30;
     const int filled = int(frac * width);
     const double eta = done > 0 ? seconds * (double(total - done) / double(done)) : 0.0;
-    fmt::print(stderr, "{}{:<8} [{}{}] {}/{} {:.0f}s elapsed, ETA {:.0f}s{}", tty ? "\r" : "", p.stage(),
-               std::string(filled, '#'), std::string(width - filled, '.'), done, total, seconds, eta,
-               tty ? "   " : "\n");
+    const std::string detail = p.detail();
+    fmt::print(stderr, "{}{:<8} [{}{}] {}/{} {}{:.0f}s elapsed, ETA {:.0f}s{}", tty ? "\r" : "", p.stage(),
+               std::string(filled, '#'), std::string(width - filled, '.'), done, total,
+               detail.empty() ? "" : detail + ", ", seconds, eta, tty ? "   " : "\n");
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <mutex>
+#include <utility>
 
 namespace attnscope::core {
 
@@ -15,6 +16,7 @@ public:
         {
             std::lock_guard lock(m_mutex);
             m_stage = stage;
+            m_detail.clear();
         }
         m_total = total;
         m_done = 0;
@@ -28,10 +30,19 @@ public:
         std::lock_guard lock(m_mutex);
         return m_stage;
     }
+    // A short line about the latest unit (e.g. "loss 2.31, 41k tok/s"); empty when the stage has none.
+    void setDetail(std::string detail) {
+        std::lock_guard lock(m_mutex);
+        m_detail = std::move(detail);
+    }
+    std::string detail() const {
+        std::lock_guard lock(m_mutex);
+        return m_detail;
+    }
 
 private:
-    mutable std::mutex m_mutex; // guards m_stage only; counters are atomics read every frame
-    std::string m_stage;
+    mutable std::mutex m_mutex; // guards m_stage and m_detail only; counters are atomics read every frame
+    std::string m_stage, m_detail;
     std::atomic<int64_t> m_total{0}, m_done{0};
     std::atomic<bool> m_cancelled{false};
 };

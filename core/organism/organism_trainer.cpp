@@ -15,6 +15,7 @@
 #include <deque>
 #include <fstream>
 #include <numbers>
+#include <thread>
 
 namespace attnscope::core {
 
@@ -59,6 +60,10 @@ struct OrganismTrainer::Impl {
     int64_t nextSample = 0;
     std::deque<std::pair<std::vector<int32_t>, int64_t>> rows; // packed rows waiting, with their real lengths
     int64_t stepsDone = 0, tokens = 0;
+    struct Logged {
+        double loss, lr, seconds;
+    };
+    std::vector<Logged> curve; // one per step, written beside the weights as training_curve.csv
     std::chrono::steady_clock::time_point start;
 
     explicit Impl(const TrainOptions& options) : o(options), corpus(options.seed, options.story) {}
@@ -132,6 +137,10 @@ struct OrganismTrainer::Impl {
         auto positions = index - segStart;
         auto causal = torch::ones({T, T}, ids.options().dtype(torch::kBool)).tril();
         auto allowed = (segment.unsqueeze(2) == segment.unsqueeze(1)).logical_and(causal).unsqueeze(1);
+        // An additive mask and a pre-scaled q keep the [B, H, T, T] tensor to matmul + add + softmax: each extra
+        // elementwise pass over it (and its backward) costs more than the matmuls at this width.
+        auto maskBias = torch::zeros(allowed.sizes(), embed.options().requires_grad(false))
+                            .masked_fill_(allowed.logical_not(), -INFINITY);
         auto cos = ropeCos.index_select(0, positions.flatten()).view({B, 1, T, headDim / 2});
         auto sin = ropeSin.index_select(0, positions.flatten()).view({B, 1, T, headDim / 2});
         const double scale = 1.0 / std::sqrt(double(headDim));
@@ -146,8 +155,8 @@ struct OrganismTrainer::Impl {
                 k = k.repeat_interleave(H / Hkv, 1);
                 v = v.repeat_interleave(H / Hkv, 1);
             }
-            auto scores = torch::matmul(q, k.transpose(-1, -2)) * scale;
-            auto probs = torch::softmax(scores.masked_fill(allowed.logical_not(), -INFINITY), -1);
+            auto scores = torch::matmul(q * scale, k.transpose(-1, -2)) + maskBias;
+            auto probs = torch::softmax(scores, -1);
             auto attn = torch::matmul(probs, v).transpose(1, 2).reshape({B, T, H * headDim});
             x = x + torch::linear(attn, L.wo);
             h = rmsNorm(x, L.mlpNorm);
@@ -176,18 +185,22 @@ struct OrganismTrainer::Impl {
 
 OrganismTrainer::OrganismTrainer(const TrainOptions& options) : m_impl(std::make_unique<Impl>(options)) {
     const TrainOptions& o = options;
-    check(o.steps >= 1 && o.batch >= 1 && o.layers >= 1, "Steps, batch and layers must each be at least 1.");
+    check(o.steps >= 1 && o.batch >= 1 && o.layers >= 1 && o.threads >= 0,
+          "Steps, batch and layers must each be at least 1, and threads not negative.");
     check(o.heads >= 1 && o.kvHeads >= 1 && o.heads % o.kvHeads == 0,
           "The number of heads must be a positive multiple of the number of KV heads.");
     check(o.width % o.heads == 0 && (o.width / o.heads) % 2 == 0,
           "The width must be divisible by the number of heads into an even head dimension.");
-    check(o.ffWidth >= 1 && o.lr > 0 && o.gradClip > 0, "The MLP width, learning rate and gradient clip must be positive.");
+    check(o.ffWidth >= 1 && o.lr > 0 && o.gradClip > 0,
+          "The MLP width, learning rate and gradient clip must be positive.");
     check(maxSampleLength(o.story) <= o.seqLen, "The sequence length " + std::to_string(o.seqLen) +
-                                                     " is shorter than the longest story (" +
-                                                     std::to_string(maxSampleLength(o.story)) + " tokens).");
+                                                    " is shorter than the longest story (" +
+                                                    std::to_string(maxSampleLength(o.story)) + " tokens).");
     m_impl->device = torch::Device(parseDevice(o.device));
     if (m_impl->device.is_cuda() && !torch::cuda::is_available())
         throw UnsupportedError("The device '" + o.device + "' is not available: this libtorch has no usable CUDA.");
+    // libtorch starts with one intra-op thread here; the runtime makes the same process-wide choice.
+    at::set_num_threads(o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency())));
     m_impl->vocab = organismVocab().size();
     m_impl->headDim = o.width / o.heads;
     m_impl->build();
@@ -198,7 +211,8 @@ OrganismTrainer::~OrganismTrainer() = default;
 TrainStep OrganismTrainer::step() {
     Impl& m = *m_impl;
     if (m.stepsDone == 0) m.start = std::chrono::steady_clock::now();
-    while (static_cast<int64_t>(m.rows.size()) < m.o.batch) m.refill();
+    while (static_cast<int64_t>(m.rows.size()) < m.o.batch)
+        m.refill();
     std::vector<int64_t> ids(static_cast<size_t>(m.o.batch * m.o.seqLen));
     int64_t real = 0;
     for (int64_t b = 0; b < m.o.batch; ++b) {
@@ -212,13 +226,14 @@ TrainStep OrganismTrainer::step() {
     auto next = input.narrow(1, 1, m.o.seqLen - 1);
     auto targets = next.masked_fill((next == OrganismVocab::kPad).logical_or(next == OrganismVocab::kBos), kIgnore);
 
+    const double lr = m.learningRate(m.stepsDone);
     for (auto& g : m.optimizer->param_groups())
-        static_cast<torch::optim::AdamWOptions&>(g.options()).lr(m.learningRate(m.stepsDone));
+        static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
     m.optimizer->zero_grad();
     auto logits = m.forward(input).narrow(1, 0, m.o.seqLen - 1);
-    auto loss = torch::nn::functional::cross_entropy(
-        logits.reshape({-1, m.vocab}), targets.reshape({-1}),
-        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnore));
+    auto loss =
+        torch::nn::functional::cross_entropy(logits.reshape({-1, m.vocab}), targets.reshape({-1}),
+                                             torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnore));
     loss.backward();
     torch::nn::utils::clip_grad_norm_(m.parameters, m.o.gradClip);
     m.optimizer->step();
@@ -231,6 +246,7 @@ TrainStep OrganismTrainer::step() {
     s.tokens = m.tokens;
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m.start).count();
     s.tokensPerSecond = s.seconds > 0 ? double(m.tokens) / s.seconds : 0.0;
+    m.curve.push_back({s.loss, lr, s.seconds});
     return s;
 }
 
@@ -283,25 +299,37 @@ void OrganismTrainer::save(const std::filesystem::path& target) const {
     c["eos_token_id"] = OrganismVocab::kEos;
     c["pad_token_id"] = OrganismVocab::kPad;
     c["torch_dtype"] = "float32";
-    c["attnscope_training"] = {{"seed", o.seed}, {"steps", m.stepsDone}, {"batch", o.batch}, {"seq_len", o.seqLen},
-                               {"lr", o.lr}, {"weight_decay", o.weightDecay}};
+    c["attnscope_training"] = {{"seed", o.seed},      {"steps", m.stepsDone}, {"batch", o.batch},
+                               {"seq_len", o.seqLen}, {"lr", o.lr},           {"weight_decay", o.weightDecay}};
     std::ofstream config(tmp / "config.json");
     config << c.dump(2) << "\n";
     config.close();
     if (!config) throw FileError("Cannot write '" + (tmp / "config.json").string() + "'.");
     organismVocab().writeHfTokenizer(tmp, o.seqLen);
 
+    std::ofstream curve(tmp / "training_curve.csv");
+    curve << "step,loss,lr,seconds\n";
+    for (size_t i = 0; i < m.curve.size(); ++i)
+        curve << i + 1 << ',' << m.curve[i].loss << ',' << m.curve[i].lr << ',' << m.curve[i].seconds << '\n';
+    curve.close();
+    if (!curve) throw FileError("Cannot write '" + (tmp / "training_curve.csv").string() + "'.");
+
     fs::remove_all(folder, ec);
     fs::rename(tmp, folder, ec);
     if (ec) throw FileError("Cannot move '" + tmp.string() + "' to '" + folder.string() + "': " + ec.message() + ".");
 }
 
-const TrainOptions& OrganismTrainer::options() const { return m_impl->o; }
-int64_t OrganismTrainer::stepsDone() const { return m_impl->stepsDone; }
+const TrainOptions& OrganismTrainer::options() const {
+    return m_impl->o;
+}
+int64_t OrganismTrainer::stepsDone() const {
+    return m_impl->stepsDone;
+}
 
 int64_t OrganismTrainer::parameterCount() const {
     int64_t n = 0;
-    for (const auto& [name, t] : m_impl->named) n += t.numel();
+    for (const auto& [name, t] : m_impl->named)
+        n += t.numel();
     return n;
 }
 

@@ -18,10 +18,11 @@ class Progress;
 struct TrainOptions {
     std::filesystem::path outDir; // empty: trainOrganism() does not save
     int64_t steps = 2000;
-    uint64_t seed = 1;            // seeds the weights (torch::manual_seed) and the corpus
-    std::string device = "cpu";   // "cpu", "cuda", "cuda:N"
-    int64_t batch = 16;           // rows of seqLen tokens per step
-    int64_t seqLen = 512;         // also max_position_embeddings of the saved model
+    uint64_t seed = 1;          // seeds the weights (torch::manual_seed) and the corpus
+    std::string device = "cpu"; // "cpu", "cuda", "cuda:N"
+    int threads = 0;            // CPU threads (process-wide, as the runtime sets them); 0: all hardware threads
+    int64_t batch = 16;         // rows of seqLen tokens per step
+    int64_t seqLen = 512;       // also max_position_embeddings of the saved model
     int64_t layers = 4;
     int64_t heads = 8;
     int64_t kvHeads = 8; // divides heads
@@ -68,8 +69,9 @@ public:
     TrainStep step();
     // The current model's logits of one sequence starting at position 0: [ids.size()][vocab], float32, row-major.
     std::vector<float> logits(std::span<const int32_t> ids) const;
-    // Writes config.json, model.safetensors, tokenizer.json and tokenizer_config.json into folder, through a
-    // temporary sibling folder that is renamed into place (an existing folder is replaced). Throws FileError.
+    // Writes config.json, model.safetensors, tokenizer.json, tokenizer_config.json and training_curve.csv (step,
+    // loss, lr, seconds) through a temporary sibling folder renamed into place (replacing an existing folder).
+    // Throws FileError.
     void save(const std::filesystem::path& folder) const;
 
     const TrainOptions& options() const;

@@ -59,7 +59,8 @@ void copyPrefix(const std::filesystem::path& from, const std::filesystem::path& 
 
 TEST(Cli, HelpOnEverySubcommand) {
     for (std::vector<std::string> args : {std::vector<std::string>{"--help"}, {"info", "--help"},
-                                          {"tokenize", "--help"}, {"generate", "--help"}}) {
+                                          {"tokenize", "--help"}, {"generate", "--help"},
+                                          {"train-organism", "--help"}}) {
         auto r = runCli(args);
         EXPECT_EQ(r.code, 0) << args[0];
         EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;
@@ -142,6 +143,19 @@ TEST(Cli, UnknownDtypeAndDeviceAreOneSentence) {
     test::writeTinyCheckpoint(dir, {});
     expectOneSentenceError(runCli({"generate", dir.string(), "--dtype", "int4"}), "int4");
     expectOneSentenceError(runCli({"generate", dir.string(), "--device", "tpu"}), "tpu");
+}
+
+TEST(Cli, TrainOrganismWritesAFolderThatInfoLoads) {
+    auto dir = test::scratchDir("train") / "organism";
+    auto r = runCli({"train-organism", "--out", dir.string(), "--steps", "2", "--batch", "1", "--layers", "1"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("2 steps, final loss"), std::string::npos) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(dir.string() + ".tmp-" + std::to_string(::getpid())));
+    auto info = runCli({"info", dir.string()});
+    ASSERT_EQ(info.code, 0) << info.err;
+    EXPECT_NE(info.out.find("word-level"), std::string::npos) << info.out;
+    expectOneSentenceError(runCli({"train-organism", "--out", dir.string(), "--heads", "3"}), "heads");
+    expectOneSentenceError(runCli({"train-organism", "--out", dir.string(), "--device", "cuda"}), "cuda");
 }
 
 TEST(Cli, CaptureThenInfoDescribesTheRun) {
