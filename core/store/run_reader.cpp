@@ -40,6 +40,20 @@ struct RunReader::Impl {
     void readTokens();
     RunTileSource::Datasets openAttention();
     void openStatsAndOutput();
+
+    // One layer's [rows][T] slab of an [L,rows,T] dataset; the caller has checked `layer`.
+    template <typename T>
+    std::vector<T> readLayer(const H5Dataset& dataset, hid_t memType, int64_t rows, int64_t layer,
+                             const std::string& what) {
+        std::vector<T> values(size_t(rows * shape.tokens));
+        io.readSlab(dataset.get(), memType, {hsize_t(layer), 0, 0}, {1, hsize_t(rows), hsize_t(shape.tokens)},
+                    values.data(), what);
+        return values;
+    }
+    void checkLayer(int64_t layer) const {
+        if (layer < 0 || layer >= shape.layers)
+            throw ArgumentError("Run file '" + path.string() + "' has no layer " + std::to_string(layer) + ".");
+    }
 };
 
 void RunReader::Impl::open() {
@@ -264,32 +278,22 @@ std::vector<float> RunReader::layerStat(const std::string& name, int64_t layer) 
     if (!dataset || layer < 0 || layer >= m.shape.layers)
         throw ArgumentError("Run file '" + m.path.string() + "' has no statistic '" + name + "' for layer " +
                             std::to_string(layer) + ".");
-    std::vector<float> values(size_t(m.shape.heads * m.shape.tokens));
-    m.io.readSlab(dataset->get(), H5T_NATIVE_FLOAT, {hsize_t(layer), 0, 0},
-                  {1, hsize_t(m.shape.heads), hsize_t(m.shape.tokens)}, values.data(), what);
-    return values;
+    return m.readLayer<float>(*dataset, H5T_NATIVE_FLOAT, m.shape.heads, layer, what);
 }
 
 std::vector<int32_t> RunReader::layerTop1(int64_t layer) {
     Impl& m = *m_impl;
     h5Silence();
-    if (layer < 0 || layer >= m.shape.layers)
-        throw ArgumentError("Run file '" + m.path.string() + "' has no layer " + std::to_string(layer) + ".");
-    std::vector<int32_t> values(size_t(m.shape.heads * m.shape.tokens));
-    m.io.readSlab(m.stats.at("top1").get(), H5T_NATIVE_INT32, {hsize_t(layer), 0, 0},
-                  {1, hsize_t(m.shape.heads), hsize_t(m.shape.tokens)}, values.data(), "/stats/top1");
-    return values;
+    m.checkLayer(layer);
+    return m.readLayer<int32_t>(m.stats.at("top1"), H5T_NATIVE_INT32, m.shape.heads, layer, "/stats/top1");
 }
 
 std::vector<float> RunReader::valueNorms(int64_t layer) {
     Impl& m = *m_impl;
     h5Silence();
-    if (layer < 0 || layer >= m.shape.layers)
-        throw ArgumentError("Run file '" + m.path.string() + "' has no layer " + std::to_string(layer) + ".");
-    std::vector<float> values(size_t(m.shape.kvHeads * m.shape.tokens));
-    m.io.readSlab(m.stats.at("value_norm").get(), H5T_NATIVE_FLOAT, {hsize_t(layer), 0, 0},
-                  {1, hsize_t(m.shape.kvHeads), hsize_t(m.shape.tokens)}, values.data(), "/stats/value_norm");
-    return values;
+    m.checkLayer(layer);
+    return m.readLayer<float>(m.stats.at("value_norm"), H5T_NATIVE_FLOAT, m.shape.kvHeads, layer,
+                              "/stats/value_norm");
 }
 
 RunOutput RunReader::output() {
