@@ -1,5 +1,6 @@
 #include "cli_common.hpp"
 
+#include "organism/story_corpus.hpp"
 #include "runtime/transformer.hpp"
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,20 @@ core::RuntimeOptions ModelArgs::runtimeOptions() const {
 
 std::unique_ptr<core::Transformer> ModelArgs::load(bool computeSha256) const {
     return core::Transformer::load(model, runtimeOptions(), computeSha256);
+}
+
+void addStoryOptions(CLI::App& cmd, core::StoryConfig& story) {
+    const auto count = [&](const char* name, int64_t& v, const char* help) {
+        cmd.add_option(name, v, help)->capture_default_str()->check(CLI::NonNegativeNumber)->group("Story mix");
+    };
+    count("--min-facts", story.minFacts, "fewest facts (and questions) per story");
+    count("--max-facts", story.maxFacts, "most facts (and questions) per story");
+    count("--min-filler", story.minFiller, "fewest filler sentences between the facts and the questions");
+    count("--max-filler", story.maxFiller, "most filler sentences between the facts and the questions");
+    cmd.add_option("--repeat-share", story.repeatShare, "share of stories holding a repeated random span")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0))
+        ->group("Story mix");
 }
 
 std::string jsonQuote(const std::string& s) {

@@ -9,7 +9,8 @@
 
 namespace attnscope::core {
 class Transformer;
-}
+struct StoryConfig;
+} // namespace attnscope::core
 
 namespace attnscope::app {
 
@@ -26,6 +27,10 @@ struct ModelArgs {
     core::RuntimeOptions runtimeOptions() const;
     std::unique_ptr<core::Transformer> load(bool computeSha256 = false) const;
 };
+
+// --facts, --filler, --repeat-share: the organism's story mix, shared by training and evaluation so that both can
+// be pointed at the same mix. The config must outlive the command (CLI11 writes into it when parsing).
+void addStoryOptions(CLI::App& cmd, core::StoryConfig& story);
 
 // A string as a JSON string literal (quotes included), for printing pieces safely.
 std::string jsonQuote(const std::string& s);

@@ -41,6 +41,7 @@ void addEvalOrganismCommand(CLI::App& app) {
     cmd->add_option("--repeats", o->repeats, "repeated random spans to measure")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    addStoryOptions(*cmd, o->story);
     cmd->add_flag("--json", *json, "print JSON (all per-head scores) instead of a summary");
     cmd->callback([args, o, json] {
         auto model = args->load();

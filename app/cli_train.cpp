@@ -32,6 +32,7 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_option("--kv-heads", o->kvHeads, "key/value heads (divides --heads)")->capture_default_str();
     cmd->add_option("--width", o->width, "model width (d_model)")->capture_default_str();
     cmd->add_option("--ff-width", o->ffWidth, "MLP hidden width")->capture_default_str();
+    addStoryOptions(*cmd, o->story);
     cmd->add_option("--lr", o->lr, "peak AdamW learning rate (warmup, then cosine decay)")->capture_default_str();
     cmd->callback([o, out] {
         core::TrainOptions options = *o;

@@ -11,6 +11,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/Context.h>
+#include <c10/core/GradMode.h>
 
 #include <cmath>
 #include <thread>
@@ -224,7 +225,7 @@ ForwardOutput Transformer::forward(std::span<const int32_t> ids, KvCache* cache,
         throw ArgumentError("'" + m.source + "' has learned positions for " + std::to_string(c.maxPositions) +
                             " tokens; " + std::to_string(p0 + n) + " were asked for.");
 
-    at::NoGradGuard noGrad;
+    c10::NoGradGuard noGrad;
     std::vector<int64_t> ids64(ids.begin(), ids.end());
     auto idsT = at::tensor(ids64, at::kLong).to(m.device);
     auto x = at::embedding(m.tokEmb, idsT);
