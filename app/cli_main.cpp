@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
     attnscope::app::addEvalOrganismCommand(app);
     attnscope::app::addAnalyzeCommand(app);
     attnscope::app::addRetrievalCommand(app);
+    attnscope::app::addImportCommand(app);
+    attnscope::app::addImportScoresCommand(app);
+    attnscope::app::addExportCommand(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
