@@ -4,6 +4,7 @@
 
 #include "capture/capture_job.hpp"
 #include "errors.hpp"
+#include "intervene/attention_edit.hpp"
 #include "jobs/progress.hpp"
 #include "progress_bar.hpp"
 #include "runtime/transformer.hpp"
@@ -58,6 +59,7 @@ void addCaptureCommand(CLI::App& app) {
     auto out = std::make_shared<std::string>();
     auto probeKind = std::make_shared<std::string>();
     auto probe = std::make_shared<core::ProbeRequest>();
+    auto editsFile = std::make_shared<std::string>();
     args->addTo(*cmd);
     auto* prompt = cmd->add_option("--prompt", o->prompt, "the prompt text");
     auto* file = cmd->add_option("--prompt-file", *promptFile, "read the prompt from this UTF-8 file");
@@ -72,6 +74,8 @@ void addCaptureCommand(CLI::App& app) {
     cmd->add_option("--seed", o->sampling.seed, "random seed for --generate and for the ids of --probe")
         ->capture_default_str();
     cmd->add_option("--out", *out, "run file to write (default: <model name>.attn.h5 here)");
+    cmd->add_option("--edits", *editsFile, "apply these attention edits (JSON, see docs/methods.md §7) while "
+                                           "generating and capturing; they are stored in /analysis/edits");
     cmd->add_option("--full", *full, "keep full [L,H,T,T] maps: auto (while they fit 2 GiB), always, never")
         ->capture_default_str();
     auto* probeOption = cmd->add_option("--probe", *probeKind,
@@ -93,6 +97,7 @@ void addCaptureCommand(CLI::App& app) {
         ->check(CLI::NonNegativeNumber)
         ->needs(probeOption);
     cmd->callback([=] {
+        if (!editsFile->empty()) o->edits = core::readEditSet(*editsFile); // before the model loads
         if (!probeKind->empty()) {
             core::ProbeRequest request = *probe;
             request.kind = core::parseProbeKind(*probeKind); // before the model loads: a typo costs nothing

@@ -44,6 +44,8 @@ void addTrainCommand(CLI::App& app);
 void addEvalOrganismCommand(CLI::App& app);
 void addAnalyzeCommand(CLI::App& app);
 void addRetrievalCommand(CLI::App& app);
+void addAblateCommand(CLI::App& app);
+void addCalibrateCommand(CLI::App& app);
 void addImportCommand(CLI::App& app);
 void addImportScoresCommand(CLI::App& app);
 void addExportCommand(CLI::App& app);

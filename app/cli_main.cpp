@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
     attnscope::app::addEvalOrganismCommand(app);
     attnscope::app::addAnalyzeCommand(app);
     attnscope::app::addRetrievalCommand(app);
+    attnscope::app::addAblateCommand(app);
+    attnscope::app::addCalibrateCommand(app);
     attnscope::app::addImportCommand(app);
     attnscope::app::addImportScoresCommand(app);
     attnscope::app::addExportCommand(app);

@@ -3,13 +3,16 @@
 #include "capture/attention_probe.hpp"
 #include "capture/pyramid.hpp"
 #include "errors.hpp"
+#include "intervene/edit_hook.hpp"
 #include "jobs/progress.hpp"
 #include "model/tokenizer.hpp"
 #include "runtime/generator.hpp"
 #include "runtime/transformer.hpp"
+#include "store/analysis_writer.hpp"
 #include "store/run_writer.hpp"
 
 #include <cmath>
+#include <memory>
 
 namespace attnscope::core {
 
@@ -83,13 +86,19 @@ CaptureResult captureRun(Transformer& model, const CaptureOptions& options, Prog
     }
 
     std::vector<int32_t> ids = promptIds;
+    if (!options.edits.empty()) validateEditSet(options.edits, c); // before any work: a bad head costs nothing
     if (options.generate > 0) {
         if (progress) progress->begin("generate", options.generate);
         GenerateOptions g;
         g.maxNewTokens = options.generate;
         g.sampling = options.sampling;
         g.stopIds = defaultStopIds(model);
-        ids = generate(model, promptIds, g, nullptr, [&](int32_t) {
+        std::unique_ptr<EditHook> edits;
+        if (!options.edits.empty()) {
+            edits = std::make_unique<EditHook>(options.edits, c);
+            edits->prepare(model, promptIds);
+        }
+        ids = generate(model, promptIds, g, edits.get(), [&](int32_t) {
                   if (progress) progress->advance();
                   return !(progress && progress->cancelled());
               }).ids;
@@ -116,10 +125,25 @@ CaptureResult captureRun(Transformer& model, const CaptureOptions& options, Prog
         progress->advance();
         if (progress->cancelled()) throw Cancelled{};
     };
-    model.forward(ids, nullptr, &probe, Logits::ToHook);
+    if (options.edits.empty()) {
+        model.forward(ids, nullptr, &probe, Logits::ToHook);
+    } else {
+        // The probe sees the edited attention: the calibrated run and its capture are one pass.
+        EditHook edits(options.edits, c, &probe);
+        edits.prepare(model, ids);
+        model.forward(ids, nullptr, &edits, Logits::ToHook);
+    }
     probe.finish();
     if (options.probe.present()) writer.writeProbe(options.probe);
     writer.commit();
+    if (!options.edits.empty()) {
+        AnalysisResult edits;
+        edits.name = "edits";
+        edits.source = "issue 6: attention edits applied during this capture (docs/methods.md §7)";
+        edits.set("edits", editSetToJson(options.edits));
+        edits.set("description", describeEdits(options.edits));
+        writeAnalyses(options.out, std::span<const AnalysisResult>(&edits, 1));
+    }
 
     CaptureResult r;
     r.file = options.out;

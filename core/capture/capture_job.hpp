@@ -2,6 +2,7 @@
 // One capture: tokenize the prompt, optionally generate, then run one probed prefill over the whole sequence and
 // write the run file (temporary name, renamed when complete). Worker thread; progress and cancel via Progress.
 #include "analysis/probe_request.hpp"
+#include "intervene/attention_edit.hpp"
 #include "runtime/sampler.hpp"
 #include "store/run_probe.hpp"
 
@@ -31,6 +32,7 @@ struct CaptureOptions {
     std::filesystem::path out;
     bool portableReductions = false; // ATen reductions on the CPU too (the CUDA path), to verify both agree
     RunProbe probe;                  // stored as /probe when present (promptIds then hold the probe's tokens)
+    EditSet edits;                   // applied during generation and capture; stored as /analysis/edits when set
 };
 
 struct CaptureResult {

@@ -30,6 +30,9 @@ public:
     // Once per block: probs [H, B, keyCount] float32 (rows sum to 1, zeros above the causal diagonal) may be
     // edited in place before P·V; scores are the scaled, masked logits (-inf where masked), not to be edited.
     virtual void onProbs(const AttentionBlock& block, at::Tensor& probs, const at::Tensor& scores) = 0;
+    // Once per layer and forward call, after P·V and before W_O: out [H, T, d] holds each head's output (z) of the
+    // new positions in the compute dtype and may be edited in place (ablations of a head's output).
+    virtual void onHeadOutputs(int64_t layer, int64_t positionBegin, at::Tensor& out) {}
     // Residual stream: index 0 is the embedding output, index l+1 the output of layer l; x is [T, D].
     virtual void onResidual(int64_t index, int64_t positionBegin, const at::Tensor& x) {}
     // Float32 logits [n, V] of positions [positionBegin, positionBegin + n), in row chunks, when the forward call

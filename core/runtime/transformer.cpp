@@ -246,6 +246,7 @@ ForwardOutput Transformer::forward(std::span<const int32_t> ids, KvCache* cache,
         if (hook) hook->onQkv(l, p0, q, k, v);
         auto [keys, values] = kv.state().append(static_cast<size_t>(l), k, v);
         auto attn = m.attention(l, q.contiguous(), keys, values, hook);
+        if (hook) hook->onHeadOutputs(l, p0, attn);
         x = x + at::linear(attn.transpose(0, 1).reshape({n, H * d}), L.wo, L.bo);
         x = x + m.mlp(L, m.norm(x, L.ffnNormW, L.ffnNormB));
         if (hook) hook->onResidual(l + 1, p0, x);

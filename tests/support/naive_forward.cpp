@@ -66,7 +66,8 @@ void ropeHalf(Vec& v, int64_t headOffset, int64_t d, int64_t pos, double theta) 
 
 } // namespace
 
-NaiveOutput naiveForward(const TinySpec& s, const TinyWeights& w, const std::vector<int32_t>& ids) {
+NaiveOutput naiveForward(const TinySpec& s, const TinyWeights& w, const std::vector<int32_t>& ids,
+                         const NaiveEdits* edits) {
     const bool gpt2 = s.modelType == "gpt2";
     const int64_t T = static_cast<int64_t>(ids.size()), D = s.dModel, H = s.nHeads;
     const int64_t Hkv = gpt2 ? H : s.nKvHeads, d = D / H, G = H / Hkv;
@@ -114,13 +115,14 @@ NaiveOutput naiveForward(const TinySpec& s, const TinyWeights& w, const std::vec
                 }
                 double z = 0;
                 for (double& e : sc) z += (e = std::exp(e - mx));
-                for (int64_t j = 0; j <= t; ++j) {
-                    const double pj = sc[j] / z;
-                    out.probs[l][hh][t][j] = pj;
-                    for (int64_t i = 0; i < d; ++i) attn[t][hh * d + i] += pj * v[j][kvh * d + i];
-                }
+                for (int64_t j = 0; j <= t; ++j) out.probs[l][hh][t][j] = sc[j] / z;
             }
+            if (edits && edits->probs) edits->probs(l, hh, out.probs[l][hh]);
+            for (int64_t t = 0; t < T; ++t)
+                for (int64_t j = 0; j <= t; ++j)
+                    for (int64_t i = 0; i < d; ++i) attn[t][hh * d + i] += out.probs[l][hh][t][j] * v[j][kvh * d + i];
         }
+        if (edits && edits->headOutputs) edits->headOutputs(l, attn);
         for (int64_t t = 0; t < T; ++t) {
             Vec o = gpt2 ? conv1d(w.at(p + "attn.c_proj.weight"), w.at(p + "attn.c_proj.bias"), attn[t], D)
                          : linear(w.at(p + "self_attn.o_proj.weight"), attn[t], D);

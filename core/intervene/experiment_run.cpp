@@ -1,0 +1,31 @@
+#include "intervene/experiment_run.hpp"
+
+#include "capture/capture_job.hpp"
+#include "errors.hpp"
+#include "store/analysis_writer.hpp"
+#include "store/run_reader.hpp"
+
+namespace attnscope::core {
+
+bool storeInRun(Transformer& model, const std::vector<int32_t>& ids, const std::filesystem::path& run,
+                std::span<const AnalysisResult> results, const EditSet& edits, Progress* progress) {
+    bool captured = false;
+    if (std::filesystem::exists(run)) {
+        const std::vector<int32_t> stored = RunReader(run).tokens().ids;
+        if (stored != ids)
+            throw ArgumentError("Run file '" + run.string() + "' holds other tokens (" +
+                                std::to_string(stored.size()) + ") than the text of this experiment (" +
+                                std::to_string(ids.size()) + "); give a new --out path or the run of this text.");
+    } else {
+        CaptureOptions options;
+        options.promptIds = ids;
+        options.out = run;
+        options.edits = edits;
+        captureRun(model, options, progress);
+        captured = true;
+    }
+    writeAnalyses(run, results);
+    return captured;
+}
+
+} // namespace attnscope::core
