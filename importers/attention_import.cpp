@@ -80,7 +80,7 @@ AttentionImportResult importAttention(const AttentionImportRequest& request) {
     std::vector<uint16_t> band;
     for (int64_t l = 0; l < L; ++l) {
         const float* maps = stack.layer(l);
-        checkAttentionLayer(maps, H, T, stack.layerOrigin(l));
+        checkAttentionLayer(maps, H, T, stack.layerOrigin(l), l);
         for (int64_t r0 = 0; r0 < T; r0 += kRowsPerBand) {
             const int64_t rows = std::min(kRowsPerBand, T - r0);
             band.resize(size_t(H * rows * T));

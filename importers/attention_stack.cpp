@@ -37,7 +37,9 @@ AttentionStack::AttentionStack(std::vector<ImportedArray> arrays, int64_t batch,
         throw FormatError(fmt::format("{} hold{} no attention maps (floating-point arrays whose last two axes are "
                                       "T x T).",
                                       inputs, inputs.find(' ') == std::string::npos ? "s" : ""));
+    bool batchAxis = false;
     const auto batchOf = [&](const ImportedArray& a, int64_t axis) {
+        batchAxis = true;
         if (batch < 0 || batch >= a.shape[size_t(axis)])
             throw core::ArgumentError(fmt::format("The attention array {} has a batch of {}, so it has no batch "
                                                   "element {}.",
@@ -71,6 +73,9 @@ AttentionStack::AttentionStack(std::vector<ImportedArray> arrays, int64_t batch,
                 m_layers.push_back({i, size_t(l * B + b) * perLayer, l});
         }
     }
+    if (batch != 0 && !batchAxis)
+        throw core::ArgumentError(fmt::format("The attention in {} has no batch axis, so it has no batch element {}.",
+                                              inputs, batch));
 }
 
 const float* AttentionStack::layer(int64_t l) const {
@@ -78,34 +83,30 @@ const float* AttentionStack::layer(int64_t l) const {
     return m_arrays[s.array].values.data() + s.offset;
 }
 
-std::string AttentionStack::layerOrigin(int64_t l) const {
-    const Slice& s = m_layers.at(size_t(l));
-    const std::string& origin = m_arrays[s.array].origin;
-    return s.index < 0 ? origin : fmt::format("{}[{}]", origin, s.index);
-}
+std::string AttentionStack::layerOrigin(int64_t l) const { return m_arrays[m_layers.at(size_t(l)).array].origin; }
 
-void checkAttentionLayer(const float* maps, int64_t heads, int64_t tokens, const std::string& origin) {
+void checkAttentionLayer(const float* maps, int64_t heads, int64_t tokens, const std::string& origin, int64_t layer) {
     for (int64_t h = 0; h < heads; ++h)
         for (int64_t q = 0; q < tokens; ++q) {
             const float* row = maps + (h * tokens + q) * tokens;
             double sum = 0.0;
             for (int64_t k = 0; k < tokens; ++k) {
                 if (!std::isfinite(row[k]))
-                    throw FormatError(fmt::format("'{}' has a non-finite value ({}) in head {}, row {} (key {}).",
-                                                  origin, row[k], h, q, k));
+                    throw FormatError(fmt::format("'{}' has a non-finite value ({}) in layer {}, head {}, row {} (key {}).",
+                                                  origin, row[k], layer, h, q, k));
                 if (k > q && std::fabs(row[k]) > kAboveDiagonal)
                     throw core::UnsupportedError(fmt::format(
-                        "'{}' is not causal: head {}, row {} attends to the later key {} (bidirectional attention "
+                        "'{}' is not causal: layer {}, head {}, row {} attends to the later key {} (bidirectional attention "
                         "is not supported).",
-                        origin, h, q, k));
+                        origin, layer, h, q, k));
                 if (row[k] < 0.0f)
-                    throw FormatError(fmt::format("'{}' has a negative probability in head {}, row {} (key {}).",
-                                                  origin, h, q, k));
+                    throw FormatError(fmt::format("'{}' has a negative probability in layer {}, head {}, row {} (key {}).",
+                                                  origin, layer, h, q, k));
                 sum += row[k];
             }
             if (std::fabs(sum - 1.0) > kRowSumTolerance)
-                throw FormatError(fmt::format("'{}' holds no probabilities: head {}, row {} sums to {:.4g}, not 1.",
-                                              origin, h, q, sum));
+                throw FormatError(fmt::format("'{}' holds no probabilities: layer {}, head {}, row {} sums to {:.4g}, not 1.",
+                                              origin, layer, h, q, sum));
         }
 }
 

@@ -23,7 +23,7 @@ public:
     int64_t tokens() const { return m_tokens; }
     // Layer l's maps, [H][T][T] float32, valid while the stack lives.
     const float* layer(int64_t l) const;
-    // Where layer l came from ("file:entry" and, for stacked arrays, the index), for error messages.
+    // The file (and entry) layer l came from, for error messages.
     std::string layerOrigin(int64_t l) const;
     const std::vector<std::string>& used() const { return m_used; }       // "origin [shape]" of each array used
     const std::vector<std::string>& skipped() const { return m_skipped; } // "origin [shape]" of each array skipped
@@ -40,9 +40,9 @@ private:
     std::vector<std::string> m_used, m_skipped;
 };
 
-// Checks one layer's maps: every value finite, zero above the causal diagonal, and each row summing to 1. Throws
-// core::FormatError naming `origin`, the head and the row (NaN rows, rows that do not sum to 1) or
+// Checks the maps of the run's layer `layer`: every value finite, zero above the causal diagonal, and each row summing
+// to 1. Throws core::FormatError naming `origin`, the layer, head and row (NaN rows, rows that do not sum to 1) or
 // core::UnsupportedError for bidirectional (non-causal) maps.
-void checkAttentionLayer(const float* maps, int64_t heads, int64_t tokens, const std::string& origin);
+void checkAttentionLayer(const float* maps, int64_t heads, int64_t tokens, const std::string& origin, int64_t layer);
 
 } // namespace attnscope::importers
