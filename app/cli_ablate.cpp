@@ -87,6 +87,9 @@ void addAblateCommand(CLI::App& app) {
         p.rankBy = a->rankBy;
         core::metricValue(core::AblationMetrics{}, p.rankBy);
         if (!p.sweep && p.heads.empty()) throw core::ArgumentError("Give --heads L.H,... or --sweep.");
+        if (p.method == core::AblationMethod::Resample && a->reference.empty())
+            throw core::ArgumentError("A resample ablation needs a reference text different from the input "
+                                      "(--reference FILE).");
         const std::string text = readTextFile(a->text, "text");
         const std::string reference = a->reference.empty() ? std::string() : readTextFile(a->reference, "reference");
         const std::filesystem::path out =
@@ -96,6 +99,12 @@ void addAblateCommand(CLI::App& app) {
         const std::vector<int32_t> ids = model->tokenizer().encode(text, true).ids;
         if (!reference.empty()) p.referenceIds = model->tokenizer().encode(reference, true).ids;
         p.target = parseTarget(*model, a->target);
+        if (!p.sweep) { // heads outside the model fail before the progress bar draws
+            core::HeadAblation heads;
+            heads.heads = p.heads;
+            core::validateEditSet(core::EditSet{{heads}}, model->config());
+        }
+        core::checkRunHolds(out, ids);
         core::Progress progress;
         core::AblationReport report;
         runWithProgressBar(progress, [&] {

@@ -51,6 +51,7 @@ void addCalibrateCommand(CLI::App& app) {
         p.act.heads = core::parseHeadList(a->heads);
         const std::vector<core::TaskItem> items = core::readTaskFile(a->task);
         auto model = args->load();
+        core::validateEditSet(core::EditSet{{p.act}}, model->config()); // before the progress bar draws
         core::Progress progress;
         core::CalibrationReport report;
         runWithProgressBar(progress, [&] {

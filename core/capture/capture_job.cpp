@@ -117,25 +117,27 @@ CaptureResult captureRun(Transformer& model, const CaptureOptions& options, Prog
     RunModelInfo info{architectureName(c.architecture), c.nLayers, c.nHeads, c.nKvHeads, c.headDim, c.vocabSize,
                       model.source(), model.weightsSha256()};
     const std::string text = options.promptIds.empty() ? options.prompt : std::string();
-    RunWriter writer(options.out, info, buildTokens(tok, text, enc, ids, promptIds.size()), layout);
-    AttentionProbe probe(c, layout, ids, writer, options.portableReductions);
-    if (progress) progress->begin("capture", c.nLayers);
-    probe.onLayerDone = [&](int64_t) {
-        if (!progress) return;
-        progress->advance();
-        if (progress->cancelled()) throw Cancelled{};
-    };
-    if (options.edits.empty()) {
-        model.forward(ids, nullptr, &probe, Logits::ToHook);
-    } else {
-        // The probe sees the edited attention: the calibrated run and its capture are one pass.
-        EditHook edits(options.edits, c, &probe);
-        edits.prepare(model, ids);
-        model.forward(ids, nullptr, &edits, Logits::ToHook);
+    { // the writer holds the run's temporary name until it is destroyed; /analysis/edits is written after it
+        RunWriter writer(options.out, info, buildTokens(tok, text, enc, ids, promptIds.size()), layout);
+        AttentionProbe probe(c, layout, ids, writer, options.portableReductions);
+        if (progress) progress->begin("capture", c.nLayers);
+        probe.onLayerDone = [&](int64_t) {
+            if (!progress) return;
+            progress->advance();
+            if (progress->cancelled()) throw Cancelled{};
+        };
+        if (options.edits.empty()) {
+            model.forward(ids, nullptr, &probe, Logits::ToHook);
+        } else {
+            // The probe sees the edited attention: the calibrated run and its capture are one pass.
+            EditHook edits(options.edits, c, &probe);
+            edits.prepare(model, ids);
+            model.forward(ids, nullptr, &edits, Logits::ToHook);
+        }
+        probe.finish();
+        if (options.probe.present()) writer.writeProbe(options.probe);
+        writer.commit();
     }
-    probe.finish();
-    if (options.probe.present()) writer.writeProbe(options.probe);
-    writer.commit();
     if (!options.edits.empty()) {
         AnalysisResult edits;
         edits.name = "edits";

@@ -13,6 +13,9 @@ namespace attnscope::core {
 class Progress;
 class Transformer;
 
+// Throws ArgumentError when `run` exists and holds other tokens than `ids` (nothing to check when it is missing).
+void checkRunHolds(const std::filesystem::path& run, const std::vector<int32_t>& ids);
+
 // Writes `results` into `run`. A missing run is captured first from `ids` (with `edits` attached, so that an edited
 // run can be viewed); an existing one must hold exactly `ids`, else ArgumentError naming the file. Returns true when
 // the run was captured here.
