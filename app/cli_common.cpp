@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 namespace attnscope::app {
 
 void ModelArgs::addTo(CLI::App& cmd, bool withRuntime) {
@@ -36,6 +38,12 @@ void addStoryOptions(CLI::App& cmd, core::StoryConfig& story) {
     count("--max-facts", story.maxFacts, "most facts (and questions) per story");
     count("--min-filler", story.minFiller, "fewest filler sentences between the facts and the questions");
     count("--max-filler", story.maxFiller, "most filler sentences between the facts and the questions");
+    cmd.add_option("--answer-form", story.answerForm, "short (\"In the blue box .\") or restate (the fact again)")
+        ->transform(CLI::CheckedTransformer(
+            std::map<std::string, core::AnswerForm>{{"short", core::AnswerForm::Short},
+                                                    {"restate", core::AnswerForm::Restate}},
+            CLI::ignore_case))
+        ->group("Story mix");
     cmd.add_option("--repeat-share", story.repeatShare, "share of stories holding a repeated random span")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1.0))

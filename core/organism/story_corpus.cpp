@@ -18,6 +18,7 @@ namespace {
 constexpr int64_t kMaxFactWords = 9;      // NAME hid the OBJ in the COLOUR CONTAINER .
 constexpr int64_t kMaxFillerWords = 10;   // The NOUN was ADJ and the NOUN was ADJ .
 constexpr int64_t kMaxQuestionWords = 13; // What colour was the OBJ that NAME had ? It was COLOUR .
+constexpr int64_t kMaxRestatedQuestionWords = 16; // Where did NAME hide the OBJ ? NAME hid the OBJ in the COLOUR CONTAINER .
 constexpr int64_t kMaxFacts = 12;         // every fact takes up to two distinct names out of 24, one colour of 12
 
 uint64_t splitSalt(CorpusSplit split) {
@@ -62,7 +63,7 @@ public:
         const bool repeat = m_rng.chance(m_config.repeatShare);
         const int64_t repeatAt = repeat ? m_rng.between(0, filler) : -1;
         for (int64_t k = 0; k <= filler; ++k) {
-            if (k == repeatAt) writeRepeat();
+            if (k == repeatAt) writeRepeat(facts);
             if (k < filler) writeFiller();
         }
         std::vector<size_t> order(facts.size());
@@ -105,46 +106,53 @@ private:
         StoryQuestion q;
         q.kind = f.kind;
         q.factStart = pos();
+        q.answerWords = answerWords(f);
+        q.factAnswerIndex = pushFactSentence(f, q);
+        return q;
+    }
+
+    static std::vector<std::string> answerWords(const Fact& f) {
         switch (f.kind) {
-        case QuestionKind::Hide:
-            push({f.name, "hid", "the", f.object, "in", "the"});
-            q.answerWords = {f.colour, f.container};
-            break;
-        case QuestionKind::Go:
-            push({f.name, "went", "to", "the"});
-            q.answerWords = {f.place};
-            break;
-        case QuestionKind::Give:
-            push({f.name, "gave", "the", f.object, "to"});
-            q.answerWords = {f.recipient};
-            break;
-        case QuestionKind::Colour:
-            push({f.name, "had", "a"});
-            q.answerWords = {f.colour};
-            break;
+        case QuestionKind::Hide: return {f.colour, f.container};
+        case QuestionKind::Go: return {f.place};
+        case QuestionKind::Give: return {f.recipient};
+        case QuestionKind::Colour: return {f.colour};
         }
-        q.factAnswerIndex = pos();
+        return {};
+    }
+
+    // The fact's sentence; returns where its answer words begin.
+    int64_t pushFactSentence(const Fact& f, const StoryQuestion& q) {
+        switch (f.kind) {
+        case QuestionKind::Hide: push({f.name, "hid", "the", f.object, "in", "the"}); break;
+        case QuestionKind::Go: push({f.name, "went", "to", "the"}); break;
+        case QuestionKind::Give: push({f.name, "gave", "the", f.object, "to"}); break;
+        case QuestionKind::Colour: push({f.name, "had", "a"}); break;
+        }
+        const int64_t answerAt = pos();
         pushAnswer(q);
         if (f.kind == QuestionKind::Colour) push({f.object});
         push({"."});
-        return q;
+        return answerAt;
     }
 
     void writeQuestion(const Fact& f, StoryQuestion& q) {
         q.questionStart = pos();
         switch (f.kind) {
-        case QuestionKind::Hide:
-            push({"Where", "did", f.name, "hide", "the", f.object, "?", "In", "the"});
-            break;
-        case QuestionKind::Go:
-            push({"Where", "did", f.name, "go", "?", "To", "the"});
-            break;
-        case QuestionKind::Give:
-            push({"Who", "did", f.name, "give", "the", f.object, "to", "?", "To"});
-            break;
-        case QuestionKind::Colour:
-            push({"What", "colour", "was", "the", f.object, "that", f.name, "had", "?", "It", "was"});
-            break;
+        case QuestionKind::Hide: push({"Where", "did", f.name, "hide", "the", f.object, "?"}); break;
+        case QuestionKind::Go: push({"Where", "did", f.name, "go", "?"}); break;
+        case QuestionKind::Give: push({"Who", "did", f.name, "give", "the", f.object, "to", "?"}); break;
+        case QuestionKind::Colour: push({"What", "colour", "was", "the", f.object, "that", f.name, "had", "?"}); break;
+        }
+        if (m_config.answerForm == AnswerForm::Restate) {
+            q.answerStart = pushFactSentence(f, q);
+            return;
+        }
+        switch (f.kind) {
+        case QuestionKind::Hide: push({"In", "the"}); break;
+        case QuestionKind::Go: push({"To", "the"}); break;
+        case QuestionKind::Give: push({"To"}); break;
+        case QuestionKind::Colour: push({"It", "was"}); break;
         }
         q.answerStart = pos();
         pushAnswer(q);
@@ -162,14 +170,27 @@ private:
     }
 
     // Random words, then the same words again: the second copy is predictable only by looking back (induction).
-    void writeRepeat() {
+    void writeRepeat(const std::vector<Fact>& facts) {
         const StoryWords& w = storyWords();
+        // Every kind of word a question can ask for is in the pools: a model that never copies a category in the
+        // spans never learns to copy it at all (organisms trained without names, places and colours here copied
+        // objects perfectly and answered questions about everything else at chance).
         std::vector<const std::vector<std::string>*> pools = {&w.fillerNouns, &w.fillerAdjectives, &w.fillerVerbs,
-                                                              &w.objects};
+                                                              &w.objects,     &w.names,            &w.places,
+                                                              &w.colours,     &w.containers};
         const int64_t length = m_rng.between(m_config.minRepeatLength, m_config.maxRepeatLength);
         std::vector<std::string> span;
-        for (int64_t i = 0; i < length; ++i)
-            span.push_back(pick(m_rng, *pools[static_cast<size_t>(m_rng.below(int64_t(pools.size())))]));
+        // The story's own fact words stay out, so each answer word is still written once before its question.
+        const auto inFacts = [&](const std::string& word) {
+            return std::any_of(facts.begin(), facts.end(), [&](const Fact& f) {
+                return word == f.name || word == f.recipient || word == f.object || word == f.colour ||
+                       word == f.container || word == f.place;
+            });
+        };
+        while (static_cast<int64_t>(span.size()) < length) {
+            const std::string& word = pick(m_rng, *pools[static_cast<size_t>(m_rng.below(int64_t(pools.size())))]);
+            if (!inFacts(word)) span.push_back(word);
+        }
         RepeatedSpan r{pos(), pos() + length, length};
         for (int copy = 0; copy < 2; ++copy)
             for (const std::string& s : span)
@@ -256,7 +277,8 @@ std::vector<StorySample> StoryCorpus::samples(CorpusSplit split, int64_t first, 
 
 int64_t maxSampleLength(const StoryConfig& c) {
     const int64_t repeat = c.repeatShare > 0.0 ? 2 * c.maxRepeatLength + 1 : 0;
-    return 2 + c.maxFacts * (kMaxFactWords + kMaxQuestionWords) + c.maxFiller * kMaxFillerWords + repeat;
+    const int64_t question = c.answerForm == AnswerForm::Restate ? kMaxRestatedQuestionWords : kMaxQuestionWords;
+    return 2 + c.maxFacts * (kMaxFactWords + question) + c.maxFiller * kMaxFillerWords + repeat;
 }
 
 PackedSequences packSamples(const std::vector<StorySample>& samples, int64_t seqLen) {

@@ -11,6 +11,11 @@ namespace attnscope::core {
 
 class SplitMix64;
 
+// How a question is answered: "Where did Mia hide the key ? In the blue box ." (Short) or by restating the fact,
+// "Where did Mia hide the key ? Mia hid the key in the blue box ." (Restate). Restated answers can be copied from the
+// fact by matching the words before them (what retrieval heads do), so they are learned far sooner.
+enum class AnswerForm { Short, Restate };
+
 // Ranges are inclusive. The defaults keep every sample within 512 tokens (see maxSampleLength()).
 struct StoryConfig {
     // Most tokens are filler whose loss reaches its floor early; what is left to learn is carried by the answers
@@ -20,6 +25,7 @@ struct StoryConfig {
     int64_t minFiller = 0, maxFiller = 34; // filler sentences between the facts and the questions
     double repeatShare = 0.75;             // share of samples holding a repeated random span
     int64_t minRepeatLength = 8, maxRepeatLength = 24;
+    AnswerForm answerForm = AnswerForm::Short;
 };
 
 enum class QuestionKind { Hide, Go, Give, Colour };

@@ -1,6 +1,7 @@
 // The committed organism (resources/models/organism) has the mechanisms it is known to have, measured on held-out
-// stories through the runtime: two induction heads in layer 2 that copy repeated spans. These are the heads that
-// the analysis detectors must find. (It has no retrieval head and no sink yet: see its README.)
+// stories through the runtime: three induction heads that copy repeated spans, one of which (L3H2) is also the head that
+// answers questions by looking at the fact. These are the heads the analysis detectors must find. (It has no sink
+// yet: see its README.)
 #include "organism/organism_eval.hpp"
 #include "runtime/transformer.hpp"
 #include "support/test_paths.hpp"
@@ -22,24 +23,39 @@ const core::OrganismEval& measured() {
 
 } // namespace
 
-// Measured: L2H0 0.868 and L2H5 0.841; every other head is below 0.37. The issue's threshold is 0.5; each score is
-// a mean over ~1500 stripe positions of 100 spans, so it moves by far less than the 0.34 margin.
-TEST(OrganismKnownAnswers, HasTwoInductionHeadsInLayerTwo) {
+// Measured: L3H2 0.993, L2H5 0.917, L2H6 0.830; the next is L3H3 at 0.411 and every other head is below 0.03. The
+// issue's threshold is 0.5; each score is a mean over ~1500 stripe positions of 100 spans, so it moves by far less
+// than the 0.33 margin of the weakest of the three.
+TEST(OrganismKnownAnswers, HasThreeInductionHeads) {
     const auto& e = measured();
     ASSERT_EQ(e.spans, 100);
-    EXPECT_GE(e.inductionScore[2 * e.heads + 0], 0.5);
+    EXPECT_GE(e.inductionScore[3 * e.heads + 2], 0.5);
     EXPECT_GE(e.inductionScore[2 * e.heads + 5], 0.5);
+    EXPECT_GE(e.inductionScore[2 * e.heads + 6], 0.5);
     int64_t above = 0;
     for (double s : e.inductionScore)
         above += s >= 0.5;
-    EXPECT_EQ(above, 2);
+    EXPECT_EQ(above, 3);
 }
 
-// Measured: 4.26 nats on the first copy, 1.42 on the second (33%); the issue's target is 20%, not reached yet (see
-// the README). The bound 0.5 holds with a wide margin and fails for a model that does not copy (99% for the first
-// organism, which had no induction head).
-TEST(OrganismKnownAnswers, SecondCopyOfARepeatedSpanIsMuchCheaper) {
+// Measured: 4.90 nats on the first copy, 0.016 on the second (0.3%); the issue's bound is 20%. A model that does
+// not copy stays near 100% (98% for an organism trained for the 30-minute CPU budget).
+TEST(OrganismKnownAnswers, SecondCopyOfARepeatedSpanCostsAtMostAFifthOfTheFirst) {
     const auto& e = measured();
-    EXPECT_LE(e.copyLossRatio, 0.5) << e.firstCopyLoss << " then " << e.secondCopyLoss;
-    EXPECT_GT(e.firstCopyLoss, 3.0); // random words: the first copy cannot be predicted (log 68 = 4.2 nats)
+    EXPECT_LE(e.copyLossRatio, 0.2) << e.firstCopyLoss << " then " << e.secondCopyLoss;
+    EXPECT_GT(e.firstCopyLoss, 3.0); // random words: the first copy cannot be predicted
+}
+
+// Measured on the 200 questions whose fact is 200+ tokens back: 55.5% answered (the issue asks 90%, not reached: see
+// the README), and L3H2 puts its top-1 on the fact's answer word for 76% of them (the issue asks 80%); the next head
+// is L3H3 at 28%, every other below 2%. Chance is 1/12 to 1/24 per answer word. The bounds (45%, 60%) sit ~2.5
+// binomial standard deviations (3.5 and 3.0 points at n = 200) under the measurements, and far above chance.
+TEST(OrganismKnownAnswers, AnswersFarQuestionsThroughOneRetrievalHead) {
+    const auto& e = measured();
+    ASSERT_EQ(e.questions, 200);
+    EXPECT_GE(e.answerAccuracy, 0.45);
+    const auto best = e.best(e.retrievalTop1);
+    EXPECT_EQ(best.layer, 3);
+    EXPECT_EQ(best.head, 2);
+    EXPECT_GE(best.value, 0.6);
 }

@@ -14,6 +14,7 @@ using namespace attnscope;
 using core::CorpusSplit;
 using core::OrganismVocab;
 using core::StoryConfig;
+using core::AnswerForm;
 using core::StoryCorpus;
 using core::StorySample;
 
@@ -105,6 +106,25 @@ TEST(StoryCorpus, AnswersPointAtTheirFacts) {
             EXPECT_EQ(std::count(first, first + q.answerStart, q.answerWords[0]), 1) << s.text();
         }
     }
+}
+
+// Restated answers repeat the fact's whole sentence after the question, so the words before the answer match the fact.
+TEST(StoryCorpus, RestatedAnswersRepeatTheFactSentence) {
+    StoryConfig c;
+    c.answerForm = AnswerForm::Restate;
+    c.maxFiller = 33;
+    int64_t longest = 0;
+    for (const StorySample& s : StoryCorpus(11, c).samples(CorpusSplit::Train, 0, 500)) {
+        longest = std::max<int64_t>(longest, static_cast<int64_t>(s.words.size()));
+        for (const auto& q : s.questions) {
+            const int64_t before = q.factAnswerIndex - q.factStart;
+            ASSERT_GE(q.answerStart - before, q.questionStart);
+            for (int64_t k = -before; k <= static_cast<int64_t>(q.answerWords.size()); ++k)
+                EXPECT_EQ(s.words[q.answerStart + k], s.words[q.factAnswerIndex + k]) << s.text();
+            EXPECT_EQ(s.words[q.answerStart - before - 1], "?");
+        }
+    }
+    EXPECT_LE(longest, core::maxSampleLength(c));
 }
 
 TEST(StoryCorpus, LongFillerPutsFactsBeyond200Tokens) {
