@@ -4,6 +4,7 @@
 #include "organism/organism_trainer.hpp"
 #include "runtime/transformer.hpp"
 #include "store/run_reader.hpp"
+#include "support/small_train_options.hpp"
 #include "support/test_paths.hpp"
 
 #include <gtest/gtest.h>
@@ -87,21 +88,8 @@ TEST(Cuda, CaptureEqualsCpuCapture) {
 TEST(Cuda, TrainingLearnsAsOnCpu) {
     ATTNSCOPE_REQUIRE_CUDA();
     auto run = [](const std::string& device) {
-        core::TrainOptions o;
-        o.steps = 60;
-        o.seed = 3;
+        core::TrainOptions o = test::smallTrainOptions(60, 3);
         o.device = device;
-        o.layers = 2;
-        o.heads = 4;
-        o.kvHeads = 2;
-        o.width = 64;
-        o.ffWidth = 176;
-        o.batch = 8;
-        o.seqLen = 128;
-        o.story.maxFiller = 1;
-        o.story.maxRepeatLength = 12;
-        while (core::maxSampleLength(o.story) > o.seqLen && o.story.maxFacts > o.story.minFacts)
-            --o.story.maxFacts;
         return core::trainOrganism(o).losses;
     };
     auto cpu = run("cpu"), gpu = run("cuda");

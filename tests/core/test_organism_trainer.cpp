@@ -6,6 +6,7 @@
 #include "organism/organism_trainer.hpp"
 #include "organism/organism_vocab.hpp"
 #include "runtime/transformer.hpp"
+#include "support/small_train_options.hpp"
 #include "support/test_paths.hpp"
 
 #include <gtest/gtest.h>
@@ -20,24 +21,7 @@ using core::TrainOptions;
 
 namespace {
 
-// A config small enough for 2 CPU cores: 2 layers, 64 wide, 8 rows of 128 tokens; stories shortened to fit.
-TrainOptions smallOptions(int64_t steps) {
-    TrainOptions o;
-    o.steps = steps;
-    o.seed = 7;
-    o.layers = 2;
-    o.heads = 4;
-    o.kvHeads = 2; // GQA, so the runtime's KV-head mapping is exercised by the logits test
-    o.width = 64;
-    o.ffWidth = 176;
-    o.batch = 8;
-    o.seqLen = 128;
-    o.story.maxFiller = 1;
-    o.story.maxRepeatLength = 12;
-    while (core::maxSampleLength(o.story) > o.seqLen && o.story.maxFacts > o.story.minFacts)
-        --o.story.maxFacts;
-    return o;
-}
+TrainOptions smallOptions(int64_t steps) { return test::smallTrainOptions(steps); }
 
 double mean(const std::vector<double>& v, size_t first, size_t count) {
     return std::accumulate(v.begin() + first, v.begin() + first + count, 0.0) / double(count);
