@@ -3,6 +3,7 @@
 // Hugging Face's output_attentions does. Each configuration runs in its own child process so that peak RSS is
 // its own. Prints ratios against the baselines measured in the same run. Not a test.
 #include "capture/capture_job.hpp"
+#include "child_process.hpp"
 #include "jobs/process_setup.hpp"
 #include "model/model_files.hpp"
 #include "random_llama.hpp"
@@ -19,8 +20,6 @@
 #include <vector>
 #include <thread>
 #include <filesystem>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace attnscope::core;
@@ -71,32 +70,10 @@ double runOne(const std::string& mode, const std::string& model, int64_t T) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-struct Measured {
-    double seconds = 0;
-    double peakGiB = 0;
-    bool ok = false;
-};
+using attnscope::bench::Measured;
 
 Measured measure(const std::string& mode, const std::string& model, int64_t T) {
-    int pipeFd[2];
-    if (::pipe(pipeFd) != 0) return {};
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::close(pipeFd[0]);
-        double s = runOne(mode, model, T);
-        (void)!::write(pipeFd[1], &s, sizeof s);
-        ::_exit(0);
-    }
-    ::close(pipeFd[1]);
-    Measured r;
-    r.ok = ::read(pipeFd[0], &r.seconds, sizeof r.seconds) == sizeof r.seconds;
-    ::close(pipeFd[0]);
-    int status = 0;
-    struct rusage usage {};
-    ::wait4(pid, &status, 0, &usage);
-    r.peakGiB = double(usage.ru_maxrss) / (1 << 20);
-    r.ok = r.ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    return r;
+    return attnscope::bench::measureInChild([&] { return runOne(mode, model, T); });
 }
 
 void benchModel(const std::string& model, const std::string& label, const std::vector<int64_t>& lengths) {

@@ -1,0 +1,97 @@
+// Analysis cost on a long run kept without full maps: time and peak memory of each analysis in the catalog (what
+// `attnscope-cli analyze` runs), each in its own child process, against the capture of the same run as the baseline,
+// then of one `analyze` call computing and writing them all. Not a test.
+//   bench_analyze [MODEL [T]]   (default: stories260K, T = 16384)
+#include "analysis/attention_source.hpp"
+#include "capture/capture_job.hpp"
+#include "child_process.hpp"
+#include "jobs/analysis_catalog.hpp"
+#include "jobs/analyze_job.hpp"
+#include "jobs/process_setup.hpp"
+#include "runtime/transformer.hpp"
+#include "store/run_reader.hpp"
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+using namespace attnscope::core;
+using attnscope::bench::measureInChild;
+
+namespace {
+
+constexpr double kMemoryBoundGiB = 2.5; // issue 5: a 16K-token run analysed without full maps stays under this
+
+double since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double capture(const std::string& model, int64_t T, const std::filesystem::path& out) {
+    auto m = Transformer::load(model, {});
+    std::vector<int32_t> ids(static_cast<size_t>(T));
+    // Ordinary pieces only: byte-fallback ids (3..258 in SentencePiece vocabularies) can decode to NUL bytes.
+    const int32_t first = m->config().vocabSize > 300 ? 259 : 4;
+    for (int64_t i = 0; i < T; ++i)
+        ids[size_t(i)] = first + static_cast<int32_t>((i * 131 + 7) % (m->config().vocabSize - first));
+    CaptureOptions c;
+    c.promptIds = ids;
+    c.full = FullMaps::Never;
+    c.out = out;
+    const auto t0 = std::chrono::steady_clock::now();
+    captureRun(*m, c);
+    return since(t0);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    configureProcess();
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    const std::string model =
+        argc > 1 ? argv[1]
+                 : (std::filesystem::path(ATTNSCOPE_SHARED_DIR) / "models/stories260K/stories260K.gguf").string();
+    const int64_t T = argc > 2 ? std::atoll(argv[2]) : 16384;
+    const auto run =
+        std::filesystem::temp_directory_path() / ("bench-analyze-" + std::to_string(::getpid()) + ".attn.h5");
+    fmt::print("bench_analyze: {} at T={} captured with --full never; each analysis in its own process\n", model, T);
+
+    const auto cap = measureInChild([&] { return capture(model, T, run); });
+    if (!cap.ok) {
+        fmt::print("capture failed\n");
+        return 1;
+    }
+    fmt::print("{:<20} {:8.2f} s {:5.2f} GiB  (baseline)\n", "capture", cap.seconds, cap.peakGiB);
+    double total = 0;
+    for (const AnalysisEntry& entry : analysisCatalog()) {
+        const auto m = measureInChild([&] {
+            RunReader reader(run);
+            if (!entry.unavailable(reader).empty()) return -1.0;
+            RunAttention attention(reader);
+            const auto t0 = std::chrono::steady_clock::now();
+            entry.compute(reader, attention);
+            return since(t0);
+        });
+        if (!m.ok) {
+            fmt::print("{:<20} failed\n", entry.name);
+        } else if (m.seconds < 0) {
+            fmt::print("{:<20} not available for this run\n", entry.name);
+        } else {
+            total += m.seconds;
+            fmt::print("{:<20} {:8.2f} s {:5.2f} GiB  {:6.3f}x capture time{}\n", entry.name, m.seconds, m.peakGiB,
+                       m.seconds / cap.seconds, m.peakGiB < kMemoryBoundGiB ? "" : "  OVER THE 2.5 GiB BOUND");
+        }
+    }
+    const auto all = measureInChild([&] {
+        const auto t0 = std::chrono::steady_clock::now();
+        analyzeRun({run, {}});
+        return since(t0);
+    });
+    fmt::print("{:<20} {:8.2f} s {:5.2f} GiB  {:6.3f}x capture time (sum of the parts {:.2f} s){}\n", "analyze (all)",
+               all.seconds, all.peakGiB, all.seconds / cap.seconds, total,
+               all.ok && all.peakGiB < kMemoryBoundGiB ? "" : "  FAILED OR OVER THE BOUND");
+    std::filesystem::remove(run);
+    return 0;
+}
