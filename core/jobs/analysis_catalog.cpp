@@ -12,6 +12,7 @@
 #include "analysis/sink_rate.hpp"
 #include "errors.hpp"
 #include "jobs/analysis_summary.hpp"
+#include "jobs/anchor_analysis.hpp"
 #include "jobs/probe_analyses.hpp"
 #include "store/run_reader.hpp"
 
@@ -276,6 +277,7 @@ std::vector<AnalysisEntry> buildCatalog() {
     // Scores of the built-in probes last: each streams every row of every head once.
     for (AnalysisEntry& entry : probeAnalysisEntries())
         catalog.push_back(std::move(entry));
+    catalog.push_back(anchorAnalysisEntry());
     return catalog;
 }
 
@@ -297,7 +299,8 @@ std::vector<const AnalysisEntry*> selectAnalyses(std::span<const std::string> na
         }
     std::vector<const AnalysisEntry*> chosen;
     for (const AnalysisEntry& e : catalog)
-        if (names.empty() || std::find(names.begin(), names.end(), e.name) != names.end()) chosen.push_back(&e);
+        if (names.empty() ? !e.onRequest : std::find(names.begin(), names.end(), e.name) != names.end())
+            chosen.push_back(&e);
     return chosen;
 }
 

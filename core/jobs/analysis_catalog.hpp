@@ -25,13 +25,14 @@ struct AnalysisEntry {
     std::function<AnalysisResult(RunReader&, AttentionSource&)> compute;
     // One line for people: the metric's top heads (or tokens), e.g. "sink heads (alpha_0 > 0.3): L2H1 0.91, ...".
     std::function<std::string(const AnalysisResult&, const RunTokens&)> summarize;
+    bool onRequest = false; // run only when named (--only), never by default
 };
 
 // In the order analyze runs them: statistics-only analyses first, then those that stream the maps.
 const std::vector<AnalysisEntry>& analysisCatalog();
 
-// The entries named (all when `names` is empty), in catalog order, each once. Throws ArgumentError with one
-// sentence listing the valid names when a name is unknown.
+// The entries named (all but the onRequest ones when `names` is empty), in catalog order, each once. Throws
+// ArgumentError with one sentence listing the valid names when a name is unknown.
 std::vector<const AnalysisEntry*> selectAnalyses(std::span<const std::string> names);
 
 // "L2H1" for layer 2, head 1 (how summaries and the GUI name heads).
