@@ -51,7 +51,7 @@ AnalysisResult compute(RunReader& run, AttentionSource& source) {
 
     AnalysisResult r;
     r.name = "anchors";
-    r.source = "methods.md §4.1, §4.5 (docs/methods.md 6); Bogdan, Macar, Nanda, Conmy, Thought Anchors (2025), "
+    r.source = "methods.md §4.1, §4.5 (docs/methods.md 8.1, 8.2); Bogdan, Macar, Nanda, Conmy, Thought Anchors (2025), "
                "utils.py split_solution_into_chunks, attn_funcs.py, receiver_head_funcs.py";
     r.set("proximity_ignore", o.proximityIgnore).set("control_depth", int64_t(o.controlDepth));
     r.set("score_type", std::string(o.median ? "median" : "mean")).set("top_k", kTopK);
