@@ -44,6 +44,7 @@ void addTrainCommand(CLI::App& app);
 void addEvalOrganismCommand(CLI::App& app);
 void addAnalyzeCommand(CLI::App& app);
 void addRetrievalCommand(CLI::App& app);
+void addMaskRetrievalCommand(CLI::App& app);
 void addAblateCommand(CLI::App& app);
 void addCalibrateCommand(CLI::App& app);
 void addImportCommand(CLI::App& app);

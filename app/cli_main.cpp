@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     attnscope::app::addEvalOrganismCommand(app);
     attnscope::app::addAnalyzeCommand(app);
     attnscope::app::addRetrievalCommand(app);
+    attnscope::app::addMaskRetrievalCommand(app);
     attnscope::app::addAblateCommand(app);
     attnscope::app::addCalibrateCommand(app);
     attnscope::app::addImportCommand(app);

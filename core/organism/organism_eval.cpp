@@ -2,6 +2,7 @@
 
 #include "capture/dense_maps_hook.hpp"
 #include "errors.hpp"
+#include "intervene/edit_hook.hpp"
 #include "jobs/progress.hpp"
 #include "organism/organism_vocab.hpp"
 #include "runtime/transformer.hpp"
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace attnscope::core {
 namespace {
@@ -45,6 +47,7 @@ OrganismEval evaluateOrganism(Transformer& model, const OrganismEvalOptions& o, 
     if (c.vocabSize != organismVocab().size())
         throw ArgumentError(fmt::format("The model '{}' has a vocabulary of {} tokens, not the organism's {}.",
                                         model.source(), c.vocabSize, organismVocab().size()));
+    validateEditSet(o.edits, c); // before the first story
     OrganismEval e;
     e.layers = c.nLayers;
     e.heads = c.nHeads;
@@ -67,7 +70,15 @@ OrganismEval evaluateOrganism(Transformer& model, const OrganismEvalOptions& o, 
 
         const auto T = static_cast<int64_t>(s.ids.size());
         DenseMapsHook maps(e.layers, e.heads, T);
-        ForwardOutput out = model.forward(s.ids, nullptr, &maps, Logits::All);
+        AttentionHook* hook = &maps;
+        // One hook per story: mean ablations without a reference average this story, ACT finds this story's sinks.
+        std::optional<EditHook> edited;
+        if (!o.edits.empty()) {
+            edited.emplace(o.edits, c, &maps);
+            edited->prepare(model, s.ids);
+            hook = &*edited;
+        }
+        ForwardOutput out = model.forward(s.ids, nullptr, hook, Logits::All);
         e.stories += 1;
         for (int64_t l = 0; l < e.layers; ++l)
             for (int64_t h = 0; h < e.heads; ++h) {

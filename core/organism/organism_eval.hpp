@@ -1,6 +1,7 @@
 #pragma once
 // Measures the organism's known answers on held-out stories: long-range question answering, the retrieval head, the
 // induction behaviour on repeated spans and the BOS sink. Per-head arrays are [layer][head] row-major. Torch-free.
+#include "intervene/attention_edit.hpp"
 #include "organism/story_corpus.hpp"
 
 #include <cstdint>
@@ -18,6 +19,8 @@ struct OrganismEvalOptions {
     int64_t repeats = 100;        // stories with a repeated random span to collect
     int64_t maxStories = 20000;   // held-out stories to scan at most
     StoryConfig story;            // must match the training corpus
+    EditSet edits;                // applied to every forward pass (empty: the model as trained); the per-head
+                                  // scores are then read from the edited attention
 };
 
 struct OrganismEval {
@@ -46,7 +49,7 @@ struct OrganismEval {
 };
 
 // Runs the held-out stories through the model (the runtime, not the trainer) and measures. Throws ArgumentError
-// when the model's vocabulary is not the organism's.
+// when the model's vocabulary is not the organism's or the edits do not fit the model.
 OrganismEval evaluateOrganism(Transformer& model, const OrganismEvalOptions& options, Progress* progress = nullptr);
 
 } // namespace attnscope::core

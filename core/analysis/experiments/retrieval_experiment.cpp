@@ -2,6 +2,7 @@
 
 #include "analysis/rouge_recall.hpp"
 #include "errors.hpp"
+#include "intervene/edit_hook.hpp"
 #include "jobs/progress.hpp"
 #include "model/tokenizer.hpp"
 #include "runtime/attention_hook.hpp"
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace attnscope::core {
 namespace {
@@ -63,8 +65,10 @@ int32_t argmax(const std::vector<float>& logits) {
 // scoring the heads' top-1 keys against the token it produced, until a stop token or maxNewTokens.
 class Decoder {
 public:
-    Decoder(Transformer& model, const Tokenizer& tok, const RetrievalParams& p, int64_t layers, int64_t heads)
-        : m_model(model), m_tok(tok), m_params(p), m_hook(layers, heads), m_layers(layers), m_heads(heads) {}
+    Decoder(Transformer& model, const Tokenizer& tok, const RetrievalParams& p, int64_t layers, int64_t heads,
+            const EditSet& edits)
+        : m_model(model), m_tok(tok), m_params(p), m_hook(layers, heads), m_edits(edits), m_layers(layers),
+          m_heads(heads) {}
 
     // Fills test.generated and test.response; returns the test's [L][H] score.
     HeadScores run(std::span<const int32_t> prompt, RetrievalTest& test) {
@@ -72,8 +76,15 @@ public:
         KvCache cache;
         if (prompt.size() > 1) m_model.forward(prompt.first(prompt.size() - 1), &cache, nullptr, Logits::Last);
         int32_t input = prompt.back();
+        AttentionHook* hook = &m_hook;
+        std::optional<EditHook> edited; // one per test: ACT's sink sets and mean references belong to one prompt
+        if (!m_edits.empty()) {
+            edited.emplace(m_edits, m_model.config(), &m_hook);
+            edited->prepare(m_model, prompt);
+            hook = &*edited;
+        }
         for (int64_t step = 0; step < m_params.maxNewTokens; ++step) {
-            const ForwardOutput out = m_model.forward(std::span(&input, 1), &cache, &m_hook, Logits::Last);
+            const ForwardOutput out = m_model.forward(std::span(&input, 1), &cache, hook, Logits::Last);
             input = argmax(out.logits);
             test.generated.push_back(input);
             accumulateRetrievalStep(m_hook.top1(), input, prompt, test.span, score);
@@ -95,6 +106,7 @@ private:
     const Tokenizer& m_tok;
     const RetrievalParams& m_params;
     TopKeyHook m_hook;
+    const EditSet& m_edits;
     int64_t m_layers, m_heads;
 };
 
@@ -120,7 +132,7 @@ RetrievalParams resolveRetrievalParams(const Transformer& model, RetrievalParams
 
 RetrievalResult runRetrievalExperiment(Transformer& model, std::string_view haystack,
                                        std::span<const NeedleCase> needles, const RetrievalParams& params,
-                                       Progress* progress) {
+                                       Progress* progress, const EditSet& decodeEdits) {
     if (needles.empty()) throw ArgumentError("The retrieval test needs at least one needle.");
     RetrievalResult r;
     r.params = resolveRetrievalParams(model, params);
@@ -130,6 +142,7 @@ RetrievalResult runRetrievalExperiment(Transformer& model, std::string_view hays
     r.heads = c.nHeads;
     r.kvHeads = c.nKvHeads;
     r.needles.assign(needles.begin(), needles.end());
+    validateEditSet(decodeEdits, c);
     const Tokenizer& tok = model.tokenizer();
 
     NeedleTokens t;
@@ -163,7 +176,7 @@ RetrievalResult runRetrievalExperiment(Transformer& model, std::string_view hays
         prepared.push_back(std::move(q));
     }
 
-    Decoder decoder(model, tok, p, r.layers, r.heads);
+    Decoder decoder(model, tok, p, r.layers, r.heads, decodeEdits);
     if (progress) progress->begin("retrieval", int64_t(needles.size() * p.lengths.size() * p.depths.size()));
     for (size_t n = 0; n < needles.size(); ++n) {
         t.needle = prepared[n].needle;

@@ -4,6 +4,7 @@
 // top-1 key, score the copies, and keep the tests whose answer passes the ROUGE-1 filter. Thread: one worker.
 #include "analysis/needle_haystack.hpp"
 #include "analysis/retrieval_score.hpp"
+#include "intervene/attention_edit.hpp"
 
 #include <span>
 #include <string_view>
@@ -19,10 +20,12 @@ class Transformer;
 RetrievalParams resolveRetrievalParams(const Transformer& model, RetrievalParams params);
 
 // Runs needles x lengths x depths tests (needle-major) on the haystack text and returns the tests and the mean
-// retrieval score of the kept ones. Throws as resolveRetrievalParams, ArgumentError for no needles, a haystack or
-// real needle without tokens, or a length too short for the needle; Cancelled when progress is cancelled.
+// retrieval score of the kept ones. decodeEdits (may be empty) apply during decoding only, the prefill running
+// unedited, as Wu et al.'s masking (methods.md §3.2); the scores are then read from the edited attention. Throws as
+// resolveRetrievalParams, ArgumentError for no needles, a haystack or real needle without tokens, a length too short
+// for the needle or edits the model cannot take; Cancelled when progress is cancelled.
 RetrievalResult runRetrievalExperiment(Transformer& model, std::string_view haystack,
                                        std::span<const NeedleCase> needles, const RetrievalParams& params,
-                                       Progress* progress = nullptr);
+                                       Progress* progress = nullptr, const EditSet& decodeEdits = {});
 
 } // namespace attnscope::core
