@@ -24,14 +24,6 @@ struct AblateArgs {
     core::AblationParams params;
 };
 
-std::string readTextFile(const std::string& path, const char* what) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw core::FileError(fmt::format("Cannot read the {} file '{}'.", what, path));
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 // "#ID" is a token id; anything else must be the text of exactly one token.
 int32_t parseTarget(const core::Transformer& model, const std::string& target) {
     if (target.empty()) return -1;

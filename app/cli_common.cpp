@@ -1,11 +1,15 @@
 #include "cli_common.hpp"
 
+#include "errors.hpp"
 #include "organism/story_corpus.hpp"
 #include "runtime/transformer.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <map>
+#include <sstream>
 
 namespace attnscope::app {
 
@@ -48,6 +52,14 @@ void addStoryOptions(CLI::App& cmd, core::StoryConfig& story) {
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1.0))
         ->group("Story mix");
+}
+
+std::string readTextFile(const std::string& path, const std::string& what) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw core::FileError(fmt::format("Cannot read the {} file '{}'.", what, path));
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
 }
 
 std::string jsonQuote(const std::string& s) {

@@ -32,6 +32,9 @@ struct ModelArgs {
 // be pointed at the same mix. The config must outlive the command (CLI11 writes into it when parsing).
 void addStoryOptions(CLI::App& cmd, core::StoryConfig& story);
 
+// The whole file as bytes; throws FileError "Cannot read the <what> file '<path>'." when it cannot be opened.
+std::string readTextFile(const std::string& path, const std::string& what);
+
 // A string as a JSON string literal (quotes included), for printing pieces safely.
 std::string jsonQuote(const std::string& s);
 

@@ -30,14 +30,6 @@ struct MaskArgs {
     bool noHaystack = false, json = false;
 };
 
-std::string readHaystack(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw core::FileError(fmt::format("Cannot read the haystack file '{}'.", path));
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 } // namespace
 
 void addMaskRetrievalCommand(CLI::App& app) {
@@ -91,7 +83,7 @@ void addMaskRetrievalCommand(CLI::App& app) {
         const std::vector<core::NeedleCase> needles =
             a->needles.empty() ? core::parseNeedles(core::organismNeedlesJsonl(), "organism_needles.jsonl")
                                : core::readNeedles(a->needles);
-        const std::string haystack = a->haystack.empty() ? core::organismHaystack() : readHaystack(a->haystack);
+        const std::string haystack = a->haystack.empty() ? core::organismHaystack() : readTextFile(a->haystack, "haystack");
         auto model = args->load();
         core::RetrievalMaskingParams p = a->params;
         p.method = core::parseAblationMethod(a->method);

@@ -27,14 +27,6 @@ struct RetrievalArgs {
     bool json = false;
 };
 
-std::string readText(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw core::FileError(fmt::format("Cannot read the haystack file '{}'.", path));
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 } // namespace
 
 void addRetrievalCommand(CLI::App& app) {
@@ -75,7 +67,7 @@ void addRetrievalCommand(CLI::App& app) {
         const std::vector<core::NeedleCase> needles =
             a->needles.empty() ? core::parseNeedles(core::organismNeedlesJsonl(), "organism_needles.jsonl")
                                : core::readNeedles(a->needles);
-        const std::string haystack = a->haystack.empty() ? core::organismHaystack() : readText(a->haystack);
+        const std::string haystack = a->haystack.empty() ? core::organismHaystack() : readTextFile(a->haystack, "haystack");
         auto model = args->load();
         core::Progress progress;
         core::RetrievalResult r;

@@ -12,6 +12,7 @@
 #include "organism/story_corpus.hpp"
 #include "runtime/transformer.hpp"
 #include "store/run_reader.hpp"
+#include "support/organism_model.hpp"
 #include "support/test_paths.hpp"
 
 #include <gtest/gtest.h>
@@ -21,17 +22,13 @@
 #include <algorithm>
 
 using namespace attnscope;
+using test::organism;
 
 namespace {
 
 // The organism grew three induction heads whose stripes on its stories are close (L3H2 0.99, L2H5 0.92, L2H6 0.83);
 // on random ids their order may change, so the evaluator's head (L3H2) must be one of the top two of the 32.
 constexpr int64_t kTopHeads = 2;
-
-core::Transformer& organism() {
-    static const auto model = core::Transformer::load(test::resourcesDir() / "models/organism", {});
-    return *model;
-}
 
 // eval-organism's induction_head. The repeated spans it averages over do not depend on the question count (both
 // walk the held-out stories in order), so one question gives the same head as the command's 200, in less time.

@@ -9,6 +9,7 @@
 #include "organism/organism_haystack.hpp"
 #include "runtime/attention_hook.hpp"
 #include "runtime/transformer.hpp"
+#include "support/organism_model.hpp"
 #include "support/test_paths.hpp"
 
 #include <ATen/ATen.h>
@@ -17,21 +18,10 @@
 #include <thread>
 
 using namespace attnscope;
+using test::onWorker;
+using test::organism;
 
 namespace {
-
-// Runs model work on a worker thread, as attnscope-cli and the GUI run their jobs. (On the loaded 2-core test machine
-// the same work took 5-10x longer on the thread that loaded the model, its time spent in libgomp's spin-waits.)
-template <typename F> auto onWorker(F&& f) {
-    decltype(f()) result;
-    std::thread([&] { result = f(); }).join();
-    return result;
-}
-
-core::Transformer& organism() {
-    static const auto model = core::Transformer::load(test::resourcesDir() / "models/organism", {});
-    return *model;
-}
 
 core::RetrievalResult run(const std::vector<core::NeedleCase>& needles, std::vector<int64_t> lengths,
                           std::vector<int64_t> depths) {

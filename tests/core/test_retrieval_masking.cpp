@@ -5,6 +5,7 @@
 #include "errors.hpp"
 #include "organism/organism_haystack.hpp"
 #include "runtime/transformer.hpp"
+#include "support/organism_model.hpp"
 #include "support/test_paths.hpp"
 
 #include <gtest/gtest.h>
@@ -13,20 +14,10 @@
 #include <thread>
 
 using namespace attnscope;
+using test::onWorker;
+using test::organism;
 
 namespace {
-
-// Model work on a worker thread, as attnscope-cli runs it (see test_retrieval_heads.cpp: the loading thread spins).
-template <typename F> auto onWorker(F&& f) {
-    decltype(f()) result;
-    std::thread([&] { result = f(); }).join();
-    return result;
-}
-
-core::Transformer& organism() {
-    static const auto model = core::Transformer::load(test::resourcesDir() / "models/organism", {});
-    return *model;
-}
 
 std::vector<core::NeedleCase> bundledNeedles() {
     return core::parseNeedles(core::organismNeedlesJsonl(), "organism_needles.jsonl");
