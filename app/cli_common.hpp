@@ -49,6 +49,7 @@ void addAnalyzeCommand(CLI::App& app);
 void addRetrievalCommand(CLI::App& app);
 void addMaskRetrievalCommand(CLI::App& app);
 void addAblateCommand(CLI::App& app);
+void addAnchorsCommand(CLI::App& app);
 void addCalibrateCommand(CLI::App& app);
 void addImportCommand(CLI::App& app);
 void addImportScoresCommand(CLI::App& app);

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     attnscope::app::addRetrievalCommand(app);
     attnscope::app::addMaskRetrievalCommand(app);
     attnscope::app::addAblateCommand(app);
+    attnscope::app::addAnchorsCommand(app);
     attnscope::app::addCalibrateCommand(app);
     attnscope::app::addImportCommand(app);
     attnscope::app::addImportScoresCommand(app);

@@ -89,8 +89,8 @@ SuppressionMatrix suppressionMatrix(Transformer& model, std::span<const int32_t>
     for (int64_t i = 0; i < N; ++i) {
         const auto [b, e] = ranges[size_t(i)];
         if (b < 0 || e < b || e > T)
-            throw ArgumentError(fmt::format("Sentence {} has token range [{}, {}) outside the text's {} tokens.", i,
-                                            b, e, T));
+            throw ArgumentError(
+                fmt::format("Sentence {} has token range [{}, {}) outside the text's {} tokens.", i, b, e, T));
     }
     if (progress) progress->begin("suppress", N + 1);
     auto step = [progress] {
@@ -123,9 +123,8 @@ SuppressionMatrix suppressionMatrix(Transformer& model, std::span<const int32_t>
             EditHook hook(EditSet{{s}}, model.config());
             const ForwardOutput out = model.forward(ids, nullptr, &hook);
             for (int64_t t = begin; t < T; ++t)
-                tokenValue[size_t(t)] = perToken(
-                    sparseKl(baseRows[size_t(t)], topPLogits(out.logits.data() + t * V, V, options),
-                             options.temperature));
+                tokenValue[size_t(t)] = perToken(sparseKl(
+                    baseRows[size_t(t)], topPLogits(out.logits.data() + t * V, V, options), options.temperature));
         }
         for (int64_t j = 0; j < N; ++j) {
             auto [b, e] = ranges[size_t(j)];

@@ -22,7 +22,7 @@ struct SuppressionOptions {
     int64_t maxTokens = 100;  // at most this many tokens per nucleus
     bool takeLog = true;      // ln(kl + epsilon) per token (the reference's take_log=True)
     double epsilon = 1e-9;
-    int64_t onlyFirst = 0;    // > 0: only the first N tokens of each affected sentence
+    int64_t onlyFirst = 0; // > 0: only the first N tokens of each affected sentence
 };
 
 // A sparse top-p distribution of one logit row: token ids and their raw logits, most probable first.
@@ -40,8 +40,8 @@ double sparseKl(const SparseLogits& base, const SparseLogits& suppressed, double
 
 struct SuppressionMatrix {
     int64_t sentences = 0;
-    std::vector<double> values;       // [affected j][suppressed i], NaN for an affected sentence without tokens
-    std::vector<double> effect;       // [i]: nanmean over j > i of values[j][i]; NaN when no later sentence has tokens
+    std::vector<double> values; // [affected j][suppressed i], NaN for an affected sentence without tokens
+    std::vector<double> effect; // [i]: nanmean over j > i of values[j][i]; NaN when no later sentence has tokens
     SuppressionOptions options;
 };
 

@@ -1,8 +1,8 @@
 // Thought Anchors' suppression matrix (methods.md §4.6): the reference's sparse KL on hand-built rows, a suppression
 // that nothing attends to changes nothing on the organism, and what the matrix holds.
-#include "intervene/suppression_matrix.hpp"
 #include "analysis/sentence_spans.hpp"
 #include "errors.hpp"
+#include "intervene/suppression_matrix.hpp"
 #include "jobs/progress.hpp"
 #include "model/tokenizer.hpp"
 #include "support/organism_model.hpp"
@@ -52,8 +52,11 @@ TEST(SuppressionKl, NucleusStopsAtTopPOrMaxTokens) {
 TEST(SuppressionMatrix, NothingAttendedChangesNothing) {
     core::Transformer& model = test::organism();
     const std::vector<int32_t> ids =
-        model.tokenizer().encode("Mia hid the key in the blue box . Tom went to the library . Where did Mia hide "
-                                 "the key ? In the blue box .", true).ids;
+        model.tokenizer()
+            .encode("Mia hid the key in the blue box . Tom went to the library . Where did Mia hide "
+                    "the key ? In the blue box .",
+                    true)
+            .ids;
     const int64_t T = int64_t(ids.size());
     const std::vector<std::array<int64_t, 2>> ranges = {{1, 10}, {10, 16}, {16, 16}, {16, T}};
     core::Progress progress;

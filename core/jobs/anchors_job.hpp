@@ -1,0 +1,38 @@
+#pragma once
+// The anchors job: Thought Anchors' white-box analysis (the "anchors" catalog entry, methods.md §4.5) and the
+// attention-suppression matrix (§4.6) of one run whose text is a reasoning trace, both written into the run. What
+// `attnscope-cli anchors` runs. Thread: the model's worker.
+#include "intervene/suppression_matrix.hpp"
+#include "store/run_analysis.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace attnscope::core {
+
+class Progress;
+class Transformer;
+
+// A trace file as the text to run: plain text as it is; a JSON object {"prompt", "reasoning", "answer"} (reasoning
+// required, the others optional strings) as prompt + "<think>\n" + reasoning + "\n</think>\n" + answer, so that
+// segmentation sees only the reasoning. Throws FormatError naming `origin` for malformed JSON or fields.
+std::string traceText(const std::string& file, const std::string& origin);
+
+struct AnchorsReport {
+    AnalysisResult whiteBox;    // /analysis/anchors
+    AnalysisResult suppression; // /analysis/anchors_suppression
+    std::vector<std::string> sentences;
+};
+
+// `run` must exist and have been captured with `model`'s vocabulary (ArgumentError naming the file otherwise). The
+// white-box result is committed first, the suppression matrix in a second commit. Progress: the analyze stages, then
+// "suppress", then "write". Throws the analyze job's errors (UnsupportedError for a text with too few sentences),
+// Cancelled (the run is unchanged).
+AnchorsReport runAnchors(Transformer& model, const std::filesystem::path& run, const SuppressionOptions& options = {},
+                         Progress* progress = nullptr);
+
+// The top sentences by receiver-head broadcast and by suppression effect, `top` of each, as a plain-text table.
+std::string anchorsTable(const AnchorsReport& report, int64_t top = 5);
+
+} // namespace attnscope::core
