@@ -6,6 +6,7 @@
 #include "jobs/progress.hpp"
 #include "model/tokenizer.hpp"
 #include "support/organism_model.hpp"
+#include "support/test_paths.hpp"
 
 #include <gtest/gtest.h>
 
@@ -90,4 +91,34 @@ TEST(SuppressionMatrix, RefusesRangesOutsideTheTextAndStopsWhenCancelled) {
     core::Progress progress;
     progress.cancel();
     EXPECT_THROW(core::suppressionMatrix(model, ids, ok, {}, &progress), core::Cancelled);
+}
+
+// The bundled story (resources/prompts/anchors_story.txt): 11 sentences, "Mia hid the key in the blue box ." (#1)
+// the fact the answer "In the blue box ." (#10) needs, six filler sentences (#3-#8). Suppressing the fact moves the
+// answer's next-token distributions far more than suppressing any filler sentence. Measured on the committed
+// organism (f32 CPU), Supp[answer][i] = mean ln(KL + 1e-9) over the answer's tokens: the fact -9.60; the other facts
+// -10.41 (#0) and -10.46 (#2); the filler -17.28, -16.90, -16.86, -16.99, -16.90, -16.00; the question -5.07. The
+// fact leads the strongest filler by 6.4 (a KL about 600 times larger); asserted with margin 3. It leads the other
+// facts by only 0.8, so no order among facts is asserted.
+TEST(SuppressionMatrix, TheAnswerDependsOnItsFactMoreThanOnFiller) {
+    core::Transformer& model = test::organism();
+    const std::string text = test::readBinary<char>(test::resourcesDir() / "prompts/anchors_story.txt");
+    const core::Encoding e = model.tokenizer().encode(text, true);
+    std::vector<core::SentenceSpan> sentences = core::segmentSentences(text);
+    std::vector<std::array<int64_t, 2>> spans;
+    for (const core::ByteSpan& b : e.spans)
+        spans.push_back({b.begin, b.end});
+    core::assignTokenRanges(sentences, spans);
+    ASSERT_EQ(sentences.size(), 11u);
+    ASSERT_EQ(sentences[1].text, "Mia hid the key in the blue box .");
+    ASSERT_EQ(sentences[10].text, "In the blue box .");
+    std::vector<std::array<int64_t, 2>> ranges;
+    for (const auto& s : sentences)
+        ranges.push_back({s.tokenBegin, s.tokenEnd});
+    const core::SuppressionMatrix m = test::onWorker([&] { return core::suppressionMatrix(model, e.ids, ranges); });
+    auto supp = [&](int64_t j, int64_t i) { return m.values[size_t(j * 11 + i)]; };
+    double fillerMax = -1e9;
+    for (int64_t i = 3; i <= 8; ++i)
+        fillerMax = std::max(fillerMax, supp(10, i));
+    EXPECT_GT(supp(10, 1), fillerMax + 3);
 }
