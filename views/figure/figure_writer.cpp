@@ -10,12 +10,42 @@
 #include <QtGui/QPdfWriter>
 #include <QtSvg/QSvgGenerator>
 
+#include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <unistd.h>
 
 namespace attnscope::figure {
 
 namespace {
+
+// Qt's PDF engine stamps the time (Info dictionary and XMP) and a random document UUID; both are overwritten in
+// place with fixed text of the same length, so the xref offsets stay valid and the bytes depend on the input only.
+void fixPdfMetadata(QByteArray& pdf) {
+    auto blankDigits = [&](const QByteArray& key, char close) {
+        for (qsizetype at = pdf.indexOf(key); at >= 0; at = pdf.indexOf(key, at + 1)) {
+            const qsizetype end = pdf.indexOf(close, at + key.size());
+            if (end < 0) return;
+            for (qsizetype i = at + key.size(); i < end; ++i)
+                if (pdf[i] >= '0' && pdf[i] <= '9') pdf[i] = (i - at - key.size()) < 6 ? '2' : '0';
+        }
+    };
+    blankDigits("/CreationDate (", ')');
+    blankDigits("/ModDate (", ')');
+    blankDigits("<xmp:CreateDate>", '<');
+    blankDigits("<xmp:ModifyDate>", '<');
+    blankDigits("<xmp:MetadataDate>", '<');
+    auto blankHex = [&](const QByteArray& key, char close) {
+        for (qsizetype at = pdf.indexOf(key); at >= 0; at = pdf.indexOf(key, at + 1)) {
+            const qsizetype end = pdf.indexOf(close, at + key.size());
+            if (end < 0) return;
+            for (qsizetype i = at + key.size(); i < end; ++i)
+                if (std::isxdigit(static_cast<unsigned char>(pdf[i]))) pdf[i] = '0';
+        }
+    };
+    blankHex("uuid:", '<');
+    blankHex("/ID [<", ']');
+}
 
 QByteArray render(const std::string& ext, const FigureOptions& o, const std::function<void(QPainter&)>& paint) {
     QByteArray bytes;
@@ -47,16 +77,34 @@ QByteArray render(const std::string& ext, const FigureOptions& o, const std::fun
         pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
         // Fixed metadata keeps the output byte-identical for the same input.
         pdf.setCreator("attnscope");
-        QPainter painter(&pdf);
-        paint(painter);
+        {
+            QPainter painter(&pdf);
+            paint(painter);
+        }
+        buffer.close();
+        fixPdfMetadata(bytes);
     }
     return bytes;
 }
 
 } // namespace
 
+void ensureFigureApplication() {
+    if (QGuiApplication::instance()) return;
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    // Qt's warnings (no XDG_RUNTIME_DIR, font fallbacks) are noise on a command line whose stderr is one sentence.
+    qInstallMessageHandler([](QtMsgType type, const QMessageLogContext&, const QString& message) {
+        if (type == QtCriticalMsg || type == QtFatalMsg) std::fprintf(stderr, "%s\n", qPrintable(message));
+    });
+    static int argc = 1;
+    static char name[] = "attnscope";
+    static char* argv[] = {name, nullptr};
+    static QGuiApplication app(argc, argv);
+}
+
 void writeFigure(const std::filesystem::path& file, const FigureOptions& options,
                  const std::function<void(QPainter&)>& paint) {
+    ensureFigureApplication();
     const std::string ext = file.extension().string();
     if (ext != ".png" && ext != ".svg" && ext != ".pdf")
         throw core::ArgumentError("Cannot write figure '" + file.string() + "': use a .png, .svg or .pdf name.");
