@@ -1,0 +1,193 @@
+#include "figure_head_grid.hpp"
+
+#include "figure_text.hpp"
+
+#include "errors.hpp"
+#include "store/run_reader.hpp"
+
+#include <QtGui/QFontMetricsF>
+#include <QtGui/QImage>
+#include <QtGui/QPainter>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace attnscope::figure {
+
+namespace {
+
+constexpr double kFontPx = 11.0;
+constexpr double kTitlePx = 13.0;
+constexpr double kGap = 8.0;
+constexpr double kBarPx = 16.0;
+constexpr const char* kStats[] = {"entropy", "first_mass"};
+
+bool isLayerHead(const core::AnalysisDataset& ds, const core::RunModelInfo& m) {
+    return ds.shape.size() == 2 && ds.shape[0] == m.nLayers && ds.shape[1] == m.nHeads &&
+           ds.dtypeName() != std::string("string");
+}
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out.empty() ? "none" : out;
+}
+
+double cellPx(const HeadGridData& d) { return std::clamp(560.0 / double(std::max(d.layers, d.heads)), 4.0, 28.0); }
+
+} // namespace
+
+std::vector<std::string> headGridMetrics(core::RunReader& run) {
+    std::vector<std::string> out;
+    const auto summary = run.summary();
+    for (const auto& name : summary.analyses) {
+        const core::AnalysisResult result = run.analysis(name);
+        for (const auto& ds : result.datasets)
+            if (isLayerHead(ds, run.model())) out.push_back(name + "/" + ds.name);
+    }
+    if (summary.stats)
+        for (const char* s : kStats) out.push_back(std::string("stats/") + s);
+    return out;
+}
+
+HeadGridData loadHeadGrid(core::RunReader& run, const std::string& metric, views::Colormap colormap, double clipMax) {
+    HeadGridData d;
+    d.runName = run.path().filename().string();
+    d.layers = run.model().nLayers;
+    d.heads = run.model().nHeads;
+    d.colormap = colormap;
+    const std::vector<std::string> metrics = headGridMetrics(run);
+    // Resolve the name: exact, then "*/metric" (a dataset or a statistic), then "metric/*" (an analysis).
+    std::string resolved;
+    for (const auto& m : metrics)
+        if (m == metric) resolved = m;
+    for (const auto& m : metrics)
+        if (resolved.empty() && m.size() > metric.size() && m.compare(m.size() - metric.size(), metric.size(), metric) == 0 &&
+            m[m.size() - metric.size() - 1] == '/')
+            resolved = m;
+    for (const auto& m : metrics)
+        if (resolved.empty() && m.rfind(metric + "/", 0) == 0) resolved = m;
+    if (resolved.empty())
+        throw core::ArgumentError("Run file '" + run.path().string() + "' has no per-head metric '" + metric +
+                                  "'; it has: " + joined(metrics) + ".");
+    d.metric = resolved;
+    const auto slash = resolved.find('/');
+    const std::string group = resolved.substr(0, slash), name = resolved.substr(slash + 1);
+    if (group == "stats") {
+        for (int64_t l = 0; l < d.layers; ++l) {
+            const std::vector<float> stat = run.layerStat(name, l); // [H][T]
+            const int64_t T = int64_t(stat.size()) / std::max<int64_t>(d.heads, 1);
+            for (int64_t h = 0; h < d.heads; ++h) {
+                double sum = 0;
+                for (int64_t t = 0; t < T; ++t) sum += stat[size_t(h * T + t)];
+                d.values.push_back(T > 0 ? sum / double(T) : std::numeric_limits<double>::quiet_NaN());
+            }
+        }
+    } else {
+        const core::AnalysisResult result = run.analysis(group);
+        d.values = result.dataset(name)->toDoubles();
+    }
+    bool any = false;
+    double lo = 0, hi = 0;
+    for (double v : d.values)
+        if (std::isfinite(v)) {
+            lo = any ? std::min(lo, v) : v;
+            hi = any ? std::max(hi, v) : v;
+            any = true;
+        }
+    d.vmin = std::min(lo, 0.0);
+    d.vmax = clipMax > 0 ? clipMax : (hi > d.vmin ? hi : d.vmin + 1.0);
+    d.clipped = hi > d.vmax;
+    return d;
+}
+
+QSizeF headGridFigureSize(const HeadGridData& d) {
+    const double cell = cellPx(d);
+    const QFont font = figureFont(kFontPx);
+    const double tickW = QFontMetricsF(font).horizontalAdvance("-0.000e-00");
+    const double left = kGap + kFontPx * 1.6 + QFontMetricsF(font).horizontalAdvance("000") + kGap;
+    const double w = left + std::max(cell * double(d.heads), 160.0) + 2 * kGap + kBarPx + 6 + tickW + kGap;
+    const double h = kGap + kTitlePx * 1.6 + kFontPx * 3.2 + std::max(cell * double(d.layers), 160.0) +
+                     kFontPx * 2 + kGap;
+    return {std::ceil(w), std::ceil(h)};
+}
+
+void paintHeadGrid(QPainter& p, const HeadGridData& d) {
+    const double cell = cellPx(d);
+    const QFont font = figureFont(kFontPx);
+    const QFontMetricsF fm(font);
+    const double left = kGap + kFontPx * 1.6 + fm.horizontalAdvance("000") + kGap;
+    const double top = kGap + kTitlePx * 1.6 + kFontPx * 3.2;
+    const QSizeF size = headGridFigureSize(d);
+    p.setPen(Qt::black);
+    p.setFont(figureFont(kTitlePx));
+    p.drawText(QRectF(kGap, kGap, size.width() - 2 * kGap, kTitlePx * 1.4), Qt::AlignLeft | Qt::AlignVCenter,
+               QString::fromStdString(d.runName + " \u00b7 " + d.metric + " per head"));
+
+    const auto rgb = [&](double v) {
+        const auto c = views::colormapRgb8(d.colormap, float(std::clamp((v - d.vmin) / (d.vmax - d.vmin), 0.0, 1.0)));
+        return QColor(c[0], c[1], c[2]);
+    };
+    p.setRenderHint(QPainter::Antialiasing, false);
+    for (int64_t l = 0; l < d.layers; ++l)
+        for (int64_t h = 0; h < d.heads; ++h) {
+            const double v = d.values[size_t(l * d.heads + h)];
+            const QRectF r(left + double(h) * cell, top + double(l) * cell, cell, cell);
+            p.fillRect(r, std::isfinite(v) ? rgb(v) : QColor(235, 235, 235));
+        }
+    p.setPen(QPen(QColor(255, 255, 255), cell >= 10 ? 1.0 : 0.0));
+    if (cell >= 10) {
+        for (int64_t h = 1; h < d.heads; ++h)
+            p.drawLine(QPointF(left + double(h) * cell, top), QPointF(left + double(h) * cell, top + cell * double(d.layers)));
+        for (int64_t l = 1; l < d.layers; ++l)
+            p.drawLine(QPointF(left, top + double(l) * cell), QPointF(left + cell * double(d.heads), top + double(l) * cell));
+    }
+    p.setRenderHint(QPainter::Antialiasing, true);
+    p.setPen(QPen(Qt::black, 0.8));
+    p.drawRect(QRectF(left, top, cell * double(d.heads), cell * double(d.layers)));
+
+    // Axis labels every stride-th layer/head so they never overlap.
+    p.setFont(font);
+    const int64_t stride = std::max<int64_t>(1, int64_t(std::ceil((kFontPx + 2) / cell)));
+    const int64_t hstride = std::max<int64_t>(stride, int64_t(std::ceil((fm.horizontalAdvance("00") + 4) / cell)));
+    for (int64_t l = 0; l < d.layers; l += stride)
+        p.drawText(QRectF(left - kGap - 60, top + (double(l) + 0.5) * cell - kFontPx, 60, 2 * kFontPx),
+                   Qt::AlignRight | Qt::AlignVCenter, QString::number(l));
+    for (int64_t h = 0; h < d.heads; h += hstride)
+        p.drawText(QRectF(left + (double(h) + 0.5) * cell - 30, top - kFontPx * 1.8, 60, kFontPx * 1.6),
+                   Qt::AlignCenter, QString::number(h));
+    p.drawText(QRectF(left, top - kFontPx * 3.4, cell * double(d.heads), kFontPx * 1.6), Qt::AlignCenter, "head");
+    p.save();
+    p.translate(kGap + kFontPx * 0.7, top + cell * double(d.layers) / 2);
+    p.rotate(-90);
+    p.drawText(QRectF(-100, -kFontPx * 0.7, 200, kFontPx * 1.4), Qt::AlignCenter, "layer");
+    p.restore();
+
+    // Legend: the colour bar, with ticks at five values.
+    const double barX = left + std::max(cell * double(d.heads), 160.0) + 2 * kGap;
+    const double barH = std::max(cell * double(d.layers), 160.0);
+    QImage bar(1, 256, QImage::Format_RGB32);
+    for (int y = 0; y < 256; ++y) {
+        const auto c = views::colormapRgb8(d.colormap, float(255 - y) / 255.0f);
+        bar.setPixel(0, y, qRgb(c[0], c[1], c[2]));
+    }
+    p.save();
+    p.setRenderHint(QPainter::SmoothPixmapTransform, false);
+    p.drawImage(QRectF(barX, top, kBarPx, barH), bar);
+    p.restore();
+    p.drawRect(QRectF(barX, top, kBarPx, barH));
+    for (int i = 0; i <= 4; ++i) {
+        const double v = d.vmin + (d.vmax - d.vmin) * i / 4.0;
+        const double y = top + barH * (1.0 - i / 4.0);
+        p.drawLine(QPointF(barX + kBarPx, y), QPointF(barX + kBarPx + 4, y));
+        QString text = QString::number(v, 'g', 3);
+        if (i == 4 && d.clipped) text = QString::fromUtf8("\u2265") + text;
+        p.drawText(QRectF(barX + kBarPx + 6, y - kFontPx, 200, 2 * kFontPx), Qt::AlignLeft | Qt::AlignVCenter, text);
+    }
+    p.drawText(QRectF(left, top + cell * double(d.layers) + 4, size.width() - left, kFontPx * 1.6),
+               Qt::AlignLeft | Qt::AlignVCenter,
+               QString::fromStdString("grey: no value \u00b7 colour: " + std::string(views::colormapName(d.colormap))));
+}
+
+} // namespace attnscope::figure
