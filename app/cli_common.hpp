@@ -54,5 +54,6 @@ void addCalibrateCommand(CLI::App& app);
 void addImportCommand(CLI::App& app);
 void addImportScoresCommand(CLI::App& app);
 void addExportCommand(CLI::App& app);
+void addFigureCommand(CLI::App& app); // with ATTNSCOPE_HAVE_FIGURES (builds with Qt, ATTNSCOPE_BUILD_GUI)
 
 } // namespace attnscope::app

@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
     attnscope::app::addImportCommand(app);
     attnscope::app::addImportScoresCommand(app);
     attnscope::app::addExportCommand(app);
+#ifdef ATTNSCOPE_HAVE_FIGURES
+    attnscope::app::addFigureCommand(app);
+#endif
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -10,7 +10,7 @@ packages=(
     qt6-base-dev qt6-svg-dev libqt6svg6
     nlohmann-json3-dev libpcre2-dev libcli11-dev libfmt-dev libspdlog-dev libstb-dev
     googletest libgtest-dev libgmock-dev libbenchmark-dev
-    xvfb xauth libgl1-mesa-dri python3-h5py python3-numpy
+    xvfb xauth libgl1-mesa-dri python3-h5py python3-numpy poppler-utils
 )
 
 sudo_cmd=()
