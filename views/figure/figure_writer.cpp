@@ -26,8 +26,10 @@ void fixPdfMetadata(QByteArray& pdf) {
         for (qsizetype at = pdf.indexOf(key); at >= 0; at = pdf.indexOf(key, at + 1)) {
             const qsizetype end = pdf.indexOf(close, at + key.size());
             if (end < 0) return;
+            static const char kDigits[] = "20000101000000"; // 2000-01-01 00:00:00, then zeros (time zone)
+            size_t n = 0;
             for (qsizetype i = at + key.size(); i < end; ++i)
-                if (pdf[i] >= '0' && pdf[i] <= '9') pdf[i] = (i - at - key.size()) < 6 ? '2' : '0';
+                if (pdf[i] >= '0' && pdf[i] <= '9') pdf[i] = n < sizeof kDigits - 1 ? kDigits[n++] : '0';
         }
     };
     blankDigits("/CreationDate (", ')');
