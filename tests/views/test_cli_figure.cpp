@@ -174,6 +174,19 @@ TEST_F(CliFigure, GridHasItsSizeAndLegend) {
         EXPECT_NE(svg.find(label), std::string::npos) << label;
 }
 
+TEST_F(CliFigure, GridShowsAnAnalysisDataset) {
+    CliResult r = runCli({"analyze", s_run, "--only", "sinks"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    r = runCli({"figure", s_run, "--view", "grid", "--metric", "alpha_first", "--colormap", "magma", "--out",
+                out("gs.svg")});
+    ASSERT_EQ(r.code, 0) << r.err;
+    core::RunReader run(s_run);
+    const figure::HeadGridData data = figure::loadHeadGrid(run, "alpha_first", views::Colormap::Magma);
+    EXPECT_EQ(data.metric, "sinks/alpha_first");
+    EXPECT_EQ(data.values, run.analysis("sinks").dataset("alpha_first")->toDoubles());
+    EXPECT_NE(slurp(out("gs.svg")).find("sinks/alpha_first per head"), std::string::npos);
+}
+
 TEST_F(CliFigure, AllWritesAFigureSetWithAnIndex) {
     const std::string dir = out("set");
     const CliResult r = runCli({"figure", s_run, "--all", "--out", dir});
