@@ -80,7 +80,8 @@ std::vector<std::pair<int64_t, int64_t>> heatmapHeads(core::RunReader& run) {
     const bool stats = run.summary().stats;
     for (int64_t l = 0; l < L; ++l) {
         if (L * H <= 32 || !stats) {
-            for (int64_t h = 0; h < (L * H <= 32 ? H : 1); ++h) heads.emplace_back(l, h);
+            for (int64_t h = 0; h < (L * H <= 32 ? H : 1); ++h)
+                heads.emplace_back(l, h);
             continue;
         }
         const std::vector<float> e = run.layerStat("entropy", l);
@@ -89,8 +90,10 @@ std::vector<std::pair<int64_t, int64_t>> heatmapHeads(core::RunReader& run) {
         double bestMean = std::numeric_limits<double>::infinity();
         for (int64_t h = 0; h < H; ++h) {
             double sum = 0;
-            for (int64_t t = 0; t < T; ++t) sum += e[size_t(h * T + t)];
-            if (sum / double(std::max<int64_t>(T, 1)) < bestMean) bestMean = sum / double(std::max<int64_t>(T, 1)), best = h;
+            for (int64_t t = 0; t < T; ++t)
+                sum += e[size_t(h * T + t)];
+            if (sum / double(std::max<int64_t>(T, 1)) < bestMean)
+                bestMean = sum / double(std::max<int64_t>(T, 1)), best = h;
         }
         heads.emplace_back(l, best);
     }
@@ -105,24 +108,27 @@ void writeAll(core::RunReader& run, const FigureArgs& a) {
     std::filesystem::create_directories(dir, ec);
     if (ec || !std::filesystem::is_directory(dir))
         throw core::FileError("Cannot create the figure folder '" + a.out + "'.");
-    std::string index = "# Figures of " + run.path().filename().string() + "\n\n" + std::to_string(run.model().nLayers) +
-                        " layers x " + std::to_string(run.model().nHeads) + " heads, " +
-                        std::to_string(run.layout().tokens) + " tokens. Written by `attnscope-cli figure --all`.\n\n";
+    std::string index = "# Figures of " + run.path().filename().string() + "\n\n" +
+                        std::to_string(run.model().nLayers) + " layers x " + std::to_string(run.model().nHeads) +
+                        " heads, " + std::to_string(run.layout().tokens) +
+                        " tokens. Written by `attnscope-cli figure --all`.\n\n";
     int written = 0;
     const std::vector<std::string> metrics = figure::headGridMetrics(run);
     if (!metrics.empty()) index += "## Per-head metrics (layer x head)\n\n";
     for (const auto& metric : metrics) {
         const std::string name = "grid_" + fileStem(metric) + "." + a.format;
         writeGrid(run, metric, a, (dir / name).string());
-        index += "### " + metric + "\n\n![" + metric + "](" + name + ")\n\n";
+        index += "### " + metric + "\n\n" + (a.format == "pdf" ? "" : "!") + "[" + metric + "](" + name + ")\n\n";
         ++written;
     }
     index += "## Attention heatmaps\n\n";
     for (const auto& [layer, head] : heatmapHeads(run)) {
         const std::string name = "heatmap_L" + std::to_string(layer) + "_H" + std::to_string(head) + "." + a.format;
         writeHeatmap(run, heatmapSpec(a, layer, head), (dir / name).string(), a.dpi);
-        index += "### Layer " + std::to_string(layer) + ", head " + std::to_string(head) + "\n\n![layer " +
-                 std::to_string(layer) + " head " + std::to_string(head) + "](" + name + ")\n\n";
+        // Markdown viewers show PNG and SVG inline; a PDF is linked.
+        index += "### Layer " + std::to_string(layer) + ", head " + std::to_string(head) + "\n\n" +
+                 (a.format == "pdf" ? "" : "!") + "[layer " + std::to_string(layer) + " head " + std::to_string(head) +
+                 "](" + name + ")\n\n";
         ++written;
     }
     const auto indexPath = dir / "index.md";

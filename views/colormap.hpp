@@ -54,7 +54,8 @@ inline Rgb evalPoly(const Poly& c, float t) {
     float v[3];
     for (int k = 0; k < 3; ++k) {
         float acc = c[6][k];
-        for (int i = 5; i >= 0; --i) acc = acc * t + c[size_t(i)][k];
+        for (int i = 5; i >= 0; --i)
+            acc = acc * t + c[size_t(i)][k];
         v[k] = std::clamp(acc, 0.0f, 1.0f);
     }
     return {v[0], v[1], v[2]};
@@ -70,16 +71,23 @@ inline std::optional<Colormap> colormapFromName(std::string_view name) {
     return std::nullopt;
 }
 
-inline std::string_view colormapName(Colormap map) { return kColormapNames[size_t(map)]; }
+inline std::string_view colormapName(Colormap map) {
+    return kColormapNames[size_t(map)];
+}
 
 inline Rgb colormapRgb(Colormap map, float t) {
     t = std::isnan(t) ? 0.0f : std::clamp(t, 0.0f, 1.0f);
     switch (map) {
-    case Colormap::Viridis: return detail::evalPoly(detail::kViridis, t);
-    case Colormap::Magma: return detail::evalPoly(detail::kMagma, t);
-    case Colormap::Inferno: return detail::evalPoly(detail::kInferno, t);
-    case Colormap::Plasma: return detail::evalPoly(detail::kPlasma, t);
-    case Colormap::Gray: return {t, t, t};
+    case Colormap::Viridis:
+        return detail::evalPoly(detail::kViridis, t);
+    case Colormap::Magma:
+        return detail::evalPoly(detail::kMagma, t);
+    case Colormap::Inferno:
+        return detail::evalPoly(detail::kInferno, t);
+    case Colormap::Plasma:
+        return detail::evalPoly(detail::kPlasma, t);
+    case Colormap::Gray:
+        return {t, t, t};
     }
     return {t, t, t};
 }

@@ -31,7 +31,9 @@ std::string slurp(const std::filesystem::path& p) {
     return s.str();
 }
 
-bool havePoppler() { return std::system("command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null") == 0; }
+bool havePoppler() {
+    return std::system("command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null") == 0;
+}
 
 class CliFigure : public ::testing::Test {
 protected:
@@ -51,8 +53,8 @@ protected:
 TEST_F(CliFigure, HeatmapPngHasTheFigureSizeAndCellsFollowTheColormap) {
     CliResult r = runCli({"figure", s_run, "--view", "heatmap", "--layer", "1", "--head", "2", "--out", out("h.png")});
     ASSERT_EQ(r.code, 0) << r.err;
-    r = runCli({"figure", s_run, "--view", "heatmap", "--layer", "1", "--head", "2", "--dpi", "192", "--out",
-                out("h2.png")});
+    r = runCli(
+        {"figure", s_run, "--view", "heatmap", "--layer", "1", "--head", "2", "--dpi", "192", "--out", out("h2.png")});
     ASSERT_EQ(r.code, 0) << r.err;
 
     core::RunReader run(s_run);
@@ -69,14 +71,15 @@ TEST_F(CliFigure, HeatmapPngHasTheFigureSizeAndCellsFollowTheColormap) {
     ASSERT_EQ(data.rows, T);
     const core::Tile tile = run.tile(1, 2, 0, 0, 0, T);
     float vmax = 0;
-    for (float v : tile.values) vmax = std::max(vmax, v);
+    for (float v : tile.values)
+        vmax = std::max(vmax, v);
     const QRectF plot = figure::heatmapPlotRect(data);
     const double cell = plot.width() / double(T);
     for (auto [q, k] : {std::pair<int64_t, int64_t>{0, 0}, {5, 2}, {T - 1, 3}, {T - 1, T - 1}}) {
         const float v = tile.values[size_t(q * T + k)];
         const auto want = views::colormapRgb8(views::Colormap::Viridis, v / vmax);
-        const QColor got = image.pixelColor(int(plot.left() + (double(k) + 0.5) * cell),
-                                            int(plot.top() + (double(q) + 0.5) * cell));
+        const QColor got =
+            image.pixelColor(int(plot.left() + (double(k) + 0.5) * cell), int(plot.top() + (double(q) + 0.5) * cell));
         // 8-bit rounding of the same float: exact, one step of slack for the painter's conversions.
         EXPECT_NEAR(got.red(), want[0], 1) << "cell " << q << "," << k << " value " << v;
         EXPECT_NEAR(got.green(), want[1], 1) << "cell " << q << "," << k;
@@ -119,9 +122,9 @@ TEST_F(CliFigure, PdfRendersWithPopplerAndHoldsTheTokenLabels) {
     ASSERT_EQ(runCli({"figure", s_run, "--view", "heatmap", "--layer", "2", "--head", "1", "--out", out("h.pdf")}).code,
               0);
     const std::string pdf = out("h.pdf");
-    ASSERT_EQ(std::system(("pdftoppm -r 50 -png -singlefile " + shellQuote(pdf) + " " + shellQuote(out("pdfpage")))
-                              .c_str()),
-              0);
+    ASSERT_EQ(
+        std::system(("pdftoppm -r 50 -png -singlefile " + shellQuote(pdf) + " " + shellQuote(out("pdfpage"))).c_str()),
+        0);
     const QImage page(QString::fromStdString(out("pdfpage.png")));
     EXPECT_GT(page.width(), 100);
     ASSERT_EQ(std::system(("pdftotext " + shellQuote(pdf) + " " + shellQuote(out("h.txt"))).c_str()), 0);
@@ -151,7 +154,8 @@ TEST_F(CliFigure, OutputIsByteIdenticalAcrossRuns) {
             std::string bytes[2];
             for (int i = 0; i < 2; ++i) {
                 const std::string file = out(std::string("same") + std::to_string(i) + ext);
-                const CliResult r = runCli({"figure", s_run, "--view", view, "--layer", "3", "--head", "4", "--out", file});
+                const CliResult r =
+                    runCli({"figure", s_run, "--view", view, "--layer", "3", "--head", "4", "--out", file});
                 ASSERT_EQ(r.code, 0) << r.err;
                 bytes[i] = slurp(file);
             }
@@ -177,8 +181,8 @@ TEST_F(CliFigure, GridHasItsSizeAndLegend) {
 TEST_F(CliFigure, GridShowsAnAnalysisDataset) {
     CliResult r = runCli({"analyze", s_run, "--only", "sinks"});
     ASSERT_EQ(r.code, 0) << r.err;
-    r = runCli({"figure", s_run, "--view", "grid", "--metric", "alpha_first", "--colormap", "magma", "--out",
-                out("gs.svg")});
+    r = runCli(
+        {"figure", s_run, "--view", "grid", "--metric", "alpha_first", "--colormap", "magma", "--out", out("gs.svg")});
     ASSERT_EQ(r.code, 0) << r.err;
     core::RunReader run(s_run);
     const figure::HeadGridData data = figure::loadHeadGrid(run, "alpha_first", views::Colormap::Magma);
@@ -201,7 +205,8 @@ TEST_F(CliFigure, AllWritesAFigureSetWithAnIndex) {
 TEST_F(CliFigure, BadInputIsOneSentenceWithExitTwo) {
     expectOneSentenceError(runCli({"figure", s_run, "--view", "pie", "--out", out("x.png")}), "pie");
     expectOneSentenceError(
-        runCli({"figure", s_run, "--view", "heatmap", "--layer", "9", "--head", "0", "--out", out("x.png")}), "layer 9");
+        runCli({"figure", s_run, "--view", "heatmap", "--layer", "9", "--head", "0", "--out", out("x.png")}),
+        "layer 9");
     expectOneSentenceError(
         runCli({"figure", s_run, "--view", "heatmap", "--layer", "0", "--head", "0", "--out", out("x.gif")}), "x.gif");
     expectOneSentenceError(runCli({"figure", out("missing.attn.h5"), "--view", "grid", "--out", out("x.png")}),

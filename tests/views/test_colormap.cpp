@@ -39,7 +39,8 @@ TEST(Colormap, ClampsAndNamesRoundTrip) {
     EXPECT_EQ(colormapRgb8(Colormap::Viridis, 7.0f), colormapRgb8(Colormap::Viridis, 1.0f));
     EXPECT_EQ(colormapRgb8(Colormap::Magma, std::nanf("")), colormapRgb8(Colormap::Magma, 0.0f));
     EXPECT_EQ(colormapRgb8(Colormap::Gray, 0.5f), (std::array<int, 3>{128, 128, 128}));
-    for (auto name : kColormapNames) EXPECT_EQ(colormapName(*colormapFromName(name)), name);
+    for (auto name : kColormapNames)
+        EXPECT_EQ(colormapName(*colormapFromName(name)), name);
     EXPECT_FALSE(colormapFromName("jet").has_value());
 }
 

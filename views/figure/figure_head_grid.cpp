@@ -30,11 +30,14 @@ bool isLayerHead(const core::AnalysisDataset& ds, const core::RunModelInfo& m) {
 
 std::string joined(const std::vector<std::string>& names) {
     std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    for (const auto& n : names)
+        out += (out.empty() ? "" : ", ") + n;
     return out.empty() ? "none" : out;
 }
 
-double cellPx(const HeadGridData& d) { return std::clamp(560.0 / double(std::max(d.layers, d.heads)), 4.0, 28.0); }
+double cellPx(const HeadGridData& d) {
+    return std::clamp(560.0 / double(std::max(d.layers, d.heads)), 4.0, 28.0);
+}
 
 } // namespace
 
@@ -47,7 +50,8 @@ std::vector<std::string> headGridMetrics(core::RunReader& run) {
             if (isLayerHead(ds, run.model())) out.push_back(name + "/" + ds.name);
     }
     if (summary.stats)
-        for (const char* s : kStats) out.push_back(std::string("stats/") + s);
+        for (const char* s : kStats)
+            out.push_back(std::string("stats/") + s);
     return out;
 }
 
@@ -63,8 +67,8 @@ HeadGridData loadHeadGrid(core::RunReader& run, const std::string& metric, views
     for (const auto& m : metrics)
         if (m == metric) resolved = m;
     for (const auto& m : metrics)
-        if (resolved.empty() && m.size() > metric.size() && m.compare(m.size() - metric.size(), metric.size(), metric) == 0 &&
-            m[m.size() - metric.size() - 1] == '/')
+        if (resolved.empty() && m.size() > metric.size() &&
+            m.compare(m.size() - metric.size(), metric.size(), metric) == 0 && m[m.size() - metric.size() - 1] == '/')
             resolved = m;
     for (const auto& m : metrics)
         if (resolved.empty() && m.rfind(metric + "/", 0) == 0) resolved = m;
@@ -80,7 +84,8 @@ HeadGridData loadHeadGrid(core::RunReader& run, const std::string& metric, views
             const int64_t T = int64_t(stat.size()) / std::max<int64_t>(d.heads, 1);
             for (int64_t h = 0; h < d.heads; ++h) {
                 double sum = 0;
-                for (int64_t t = 0; t < T; ++t) sum += stat[size_t(h * T + t)];
+                for (int64_t t = 0; t < T; ++t)
+                    sum += stat[size_t(h * T + t)];
                 d.values.push_back(T > 0 ? sum / double(T) : std::numeric_limits<double>::quiet_NaN());
             }
         }
@@ -108,8 +113,8 @@ QSizeF headGridFigureSize(const HeadGridData& d) {
     const double tickW = QFontMetricsF(font).horizontalAdvance("-0.000e-00");
     const double left = kGap + kFontPx * 1.6 + QFontMetricsF(font).horizontalAdvance("000") + kGap;
     const double w = left + std::max(cell * double(d.heads), 160.0) + 2 * kGap + kBarPx + 6 + tickW + kGap;
-    const double h = kGap + kTitlePx * 1.6 + kFontPx * 3.2 + std::max(cell * double(d.layers), 160.0) +
-                     kFontPx * 2 + kGap;
+    const double h =
+        kGap + kTitlePx * 1.6 + kFontPx * 3.2 + std::max(cell * double(d.layers), 160.0) + kFontPx * 2 + kGap;
     return {std::ceil(w), std::ceil(h)};
 }
 
@@ -139,9 +144,11 @@ void paintHeadGrid(QPainter& p, const HeadGridData& d) {
     p.setPen(QPen(QColor(255, 255, 255), cell >= 10 ? 1.0 : 0.0));
     if (cell >= 10) {
         for (int64_t h = 1; h < d.heads; ++h)
-            p.drawLine(QPointF(left + double(h) * cell, top), QPointF(left + double(h) * cell, top + cell * double(d.layers)));
+            p.drawLine(QPointF(left + double(h) * cell, top),
+                       QPointF(left + double(h) * cell, top + cell * double(d.layers)));
         for (int64_t l = 1; l < d.layers; ++l)
-            p.drawLine(QPointF(left, top + double(l) * cell), QPointF(left + cell * double(d.heads), top + double(l) * cell));
+            p.drawLine(QPointF(left, top + double(l) * cell),
+                       QPointF(left + cell * double(d.heads), top + double(l) * cell));
     }
     p.setRenderHint(QPainter::Antialiasing, true);
     p.setPen(QPen(Qt::black, 0.8));

@@ -21,10 +21,10 @@ namespace attnscope::figure {
 struct HeadGridData {
     std::string runName, metric; // metric as resolved: "ANALYSIS/DATASET" or "stats/NAME"
     int64_t layers = 0, heads = 0;
-    std::vector<double> values;  // [layer][head]; NaN where the metric has no value
+    std::vector<double> values; // [layer][head]; NaN where the metric has no value
     views::Colormap colormap = views::Colormap::Viridis;
-    double vmin = 0, vmax = 1;   // colour-bar range
-    bool clipped = false;        // some value is above vmax (clipMax given)
+    double vmin = 0, vmax = 1; // colour-bar range
+    bool clipped = false;      // some value is above vmax (clipMax given)
 };
 
 // Every metric a grid can show for this run: "ANALYSIS/DATASET" for each numeric [L,H] dataset under /analysis, then

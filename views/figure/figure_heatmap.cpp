@@ -16,7 +16,7 @@ namespace attnscope::figure {
 
 namespace {
 
-constexpr double kFontPx = 11.0;      // labels and ticks
+constexpr double kFontPx = 11.0; // labels and ticks
 constexpr double kTitlePx = 13.0;
 constexpr double kMaxCellPx = 28.0;   // short ranges do not blow up into posters
 constexpr double kMaxLabelPx = 110.0; // longer token labels are elided
@@ -35,8 +35,10 @@ Layout layoutOf(const HeatmapData& d) {
     l.plotH = l.cell * double(d.rows);
     const QFont font = figureFont(kFontPx);
     double labelW = QFontMetricsF(font).horizontalAdvance("0000");
-    for (const auto& s : d.rowLabels) labelW = std::max(labelW, labelWidth(font, s, kMaxLabelPx));
-    for (const auto& s : d.colLabels) labelW = std::max(labelW, labelWidth(font, s, kMaxLabelPx));
+    for (const auto& s : d.rowLabels)
+        labelW = std::max(labelW, labelWidth(font, s, kMaxLabelPx));
+    for (const auto& s : d.colLabels)
+        labelW = std::max(labelW, labelWidth(font, s, kMaxLabelPx));
     l.labelW = labelW;
     l.left = kGap + kFontPx * 1.6 + labelW + kGap;
     l.top = kGap + kTitlePx * 1.6;
@@ -85,7 +87,8 @@ HeatmapData loadHeatmap(core::RunReader& run, const HeatmapSpec& spec) {
                                   ".");
     // Coarsest level that still keeps every cell at least one logical pixel wide.
     const int64_t span = std::max(s.q1 - s.q0, s.k1 - s.k0);
-    while (d.level < 40 && ((span + (int64_t(1) << d.level) - 1) >> d.level) > int64_t(s.plotPx)) ++d.level;
+    while (d.level < 40 && ((span + (int64_t(1) << d.level) - 1) >> d.level) > int64_t(s.plotPx))
+        ++d.level;
     const int64_t step = int64_t(1) << d.level;
     const int64_t r0 = s.q0 / step, r1 = (s.q1 + step - 1) / step;
     const int64_t c0 = s.k0 / step, c1 = (s.k1 + step - 1) / step;
@@ -118,7 +121,8 @@ HeatmapData loadHeatmap(core::RunReader& run, const HeatmapSpec& spec) {
     d.colLabels = labels(c0, d.cols);
     // Colour-bar range.
     float dataMax = 0.0f;
-    for (float v : d.values) dataMax = std::max(dataMax, v);
+    for (float v : d.values)
+        dataMax = std::max(dataMax, v);
     if (s.scale == HeatmapScale::Row) dataMax = 1.0f;
     d.vmax = s.clipMax > 0 ? s.clipMax : (dataMax > 0 ? double(dataMax) : 1.0);
     d.clipped = dataMax > d.vmax;
@@ -167,7 +171,8 @@ void paintHeatmap(QPainter& p, const HeatmapData& d) {
     QImage cells(int(d.cols), int(d.rows), QImage::Format_RGB32);
     for (int64_t i = 0; i < d.rows; ++i) {
         float rowMax = 0;
-        for (int64_t j = 0; j < d.cols; ++j) rowMax = std::max(rowMax, d.values[size_t(i * d.cols + j)]);
+        for (int64_t j = 0; j < d.cols; ++j)
+            rowMax = std::max(rowMax, d.values[size_t(i * d.cols + j)]);
         auto* line = reinterpret_cast<QRgb*>(cells.scanLine(int(i)));
         for (int64_t j = 0; j < d.cols; ++j) {
             const size_t at = size_t(i * d.cols + j);
@@ -194,8 +199,8 @@ void paintHeatmap(QPainter& p, const HeatmapData& d) {
     for (int64_t i = 0; i < d.rows; ++i) {
         if (d.rowLabels[size_t(i)].empty()) continue;
         const double y = l.top + (double(i) + 0.5) * l.cell;
-        p.drawText(QRectF(l.left - kGap - l.labelW, y - kFontPx, l.labelW, 2 * kFontPx), Qt::AlignRight | Qt::AlignVCenter,
-                   elided(font, d.rowLabels[size_t(i)], kMaxLabelPx));
+        p.drawText(QRectF(l.left - kGap - l.labelW, y - kFontPx, l.labelW, 2 * kFontPx),
+                   Qt::AlignRight | Qt::AlignVCenter, elided(font, d.rowLabels[size_t(i)], kMaxLabelPx));
     }
     for (int64_t j = 0; j < d.cols; ++j) {
         if (d.colLabels[size_t(j)].empty()) continue;
@@ -212,7 +217,8 @@ void paintHeatmap(QPainter& p, const HeatmapData& d) {
     p.save();
     p.translate(kGap + kFontPx * 0.7, l.top + l.plotH / 2);
     p.rotate(-90);
-    p.drawText(QRectF(-l.plotH / 2, -kFontPx * 0.7, l.plotH, kFontPx * 1.4), Qt::AlignCenter, "query (attending token)");
+    p.drawText(QRectF(-l.plotH / 2, -kFontPx * 0.7, l.plotH, kFontPx * 1.4), Qt::AlignCenter,
+               "query (attending token)");
     p.restore();
 
     // Colour bar with ticks; a triangle on top says that larger values were clipped to the top colour.
@@ -242,7 +248,8 @@ void paintHeatmap(QPainter& p, const HeatmapData& d) {
         for (double v = std::pow(10.0, std::ceil(std::log10(d.vmin) - 1e-9)); v <= d.vmax * (1 + 1e-9); v *= 10)
             ticks.push_back(v);
     } else {
-        for (int i = 0; i <= 4; ++i) ticks.push_back(d.vmin + (d.vmax - d.vmin) * i / 4.0);
+        for (int i = 0; i <= 4; ++i)
+            ticks.push_back(d.vmin + (d.vmax - d.vmin) * i / 4.0);
     }
     for (double v : ticks) {
         const double t = heatmapPosition(d, v, 1.0);

@@ -34,16 +34,16 @@ struct HeatmapSpec {
 };
 
 struct HeatmapData {
-    HeatmapSpec spec;      // with q1/k1 resolved
-    std::string runName;   // file name of the run, for the title
-    int level = 0;         // pyramid level the cells come from (cell = 2^level x 2^level tokens)
+    HeatmapSpec spec;    // with q1/k1 resolved
+    std::string runName; // file name of the run, for the title
+    int level = 0;       // pyramid level the cells come from (cell = 2^level x 2^level tokens)
     int64_t rows = 0, cols = 0;
-    std::vector<float> values; // [rows][cols] attention (mean over the cell's tokens)
+    std::vector<float> values;   // [rows][cols] attention (mean over the cell's tokens)
     std::vector<uint8_t> masked; // [rows][cols] 1 where every key of the cell is after every query (causal mask)
     std::vector<std::string> rowLabels, colLabels; // per cell; empty strings where no label is drawn
-    double vmax = 1.0;     // top of the colour bar
-    double vmin = 0.0;     // bottom of the colour bar (the log floor for Log)
-    bool clipped = false;  // some value is above vmax
+    double vmax = 1.0;                             // top of the colour bar
+    double vmin = 0.0;                             // bottom of the colour bar (the log floor for Log)
+    bool clipped = false;                          // some value is above vmax
 };
 
 // Reads the cells. Throws core::ArgumentError (one sentence naming the run) for a layer, head or range outside it.

@@ -9,7 +9,9 @@
 
 namespace attnscope::figure {
 
-void ensureFigureFonts() { ensureFigureApplication(); }
+void ensureFigureFonts() {
+    ensureFigureApplication();
+}
 
 QFont figureFont(double px, bool bold) {
     ensureFigureApplication();
@@ -23,14 +25,18 @@ QFont figureFont(double px, bool bold) {
 std::string printablePiece(const std::string& piece) {
     std::string out;
     for (unsigned char c : piece) {
-        if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
-        else if (c == '\r') out += "\\r";
+        if (c == '\n')
+            out += "\\n";
+        else if (c == '\t')
+            out += "\\t";
+        else if (c == '\r')
+            out += "\\r";
         else if (c < 0x20 || c == 0x7f) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\x%02X", c);
             out += buf;
-        } else out += char(c);
+        } else
+            out += char(c);
     }
     return out.empty() ? "\u2205" : out;
 }

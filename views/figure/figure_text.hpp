@@ -1,13 +1,13 @@
 #pragma once
 // Fonts and text of the figures: one family everywhere, sizes in pixels, token pieces made printable.
-#include <QtGui/QFont>
 #include <QtCore/QString>
+#include <QtGui/QFont>
 
 #include <string>
 
 namespace attnscope::figure {
 
-void ensureFigureFonts();              // the QGuiApplication that QFont needs (ensureFigureApplication())
+void ensureFigureFonts();                       // the QGuiApplication that QFont needs (ensureFigureApplication())
 QFont figureFont(double px, bool bold = false); // DejaVu Sans (embedded in PDF/PNG as drawn), pixel size px
 // A token piece as a label: control characters and newlines escaped (\n, \t, \xNN), empty shown as ∅.
 std::string printablePiece(const std::string& piece);
