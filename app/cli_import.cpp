@@ -3,7 +3,9 @@
 #include "cli_common.hpp"
 
 #include "attention_import.hpp"
+#include "errors.hpp"
 #include "head_score_import.hpp"
+#include "importer_thought_anchors.hpp"
 #include "store/analysis_writer.hpp"
 #include "store/run_reader.hpp"
 
@@ -22,6 +24,7 @@ struct ImportArgs {
 
 struct ImportScoresArgs {
     std::string run, file, kind, name;
+    bool newRun = false;
 };
 
 } // namespace
@@ -53,15 +56,40 @@ void addImportCommand(CLI::App& app) {
 }
 
 void addImportScoresCommand(CLI::App& app) {
-    auto* cmd = app.add_subcommand("import-scores", "Store published head scores (Retrieval_Head JSON, DuoAttention "
-                                                    "TSV) in a run as /analysis/<name>, to overlay on its heads");
+    auto* cmd = app.add_subcommand("import-scores", "Store published scores (Retrieval_Head JSON, DuoAttention TSV, "
+                                                    "Thought Anchors problem folders) in a run as /analysis/<name>, "
+                                                    "to show beside its own results");
     auto a = std::make_shared<ImportScoresArgs>();
     cmd->add_option("RUN", a->run, "run file (.attn.h5)")->required();
-    cmd->add_option("FILE", a->file, "the score file")->required();
-    cmd->add_option("--kind", a->kind, "retrieval-json or duo-tsv")->required();
+    cmd->add_option("FILE", a->file, "the score file (thought-anchors: a problem folder or its chunks_labeled.json)")
+        ->required();
+    cmd->add_option("--kind", a->kind, "retrieval-json, duo-tsv or thought-anchors")->required();
     cmd->add_option("--name", a->name,
-                    "analysis name (default retrieval_head_published or duo_attention_published)");
+                    "analysis name (default retrieval_head_published, duo_attention_published or anchors_published)");
+    cmd->add_flag("--new-run", a->newRun,
+                  "thought-anchors only: create RUN from the published chunks alone (one token per chunk, no model)");
     cmd->callback([a] {
+        if (a->kind == "thought-anchors") {
+            const std::string name = a->name.empty() ? importers::kThoughtAnchorsPublishedName : a->name;
+            const core::AnalysisResult result = importers::readThoughtAnchors(a->file, name);
+            const int64_t chunks = int64_t(result.dataset("sentence_text")->count());
+            if (a->newRun) {
+                std::error_code ec;
+                if (std::filesystem::exists(a->run, ec))
+                    throw core::ArgumentError(fmt::format("Cannot create the run '{}' with --new-run: the file "
+                                                          "already exists.",
+                                                          a->run));
+                importers::writePublishedAnchorsRun(a->run, result, a->file);
+                fmt::print("wrote {}: {} published chunks as tokens, /analysis/{} ({})\n", a->run, chunks, name,
+                           a->file);
+            } else {
+                { core::RunReader reader(a->run); } // a readable run file, checked before the copy is made
+                core::writeAnalyses(a->run, std::span(&result, 1));
+                fmt::print("wrote /analysis/{} to {}: {} published chunks ({})\n", name, a->run, chunks, a->file);
+            }
+            return;
+        }
+        if (a->newRun) throw core::ArgumentError("--new-run applies to --kind thought-anchors only.");
         const importers::HeadScoreKind kind = importers::parseHeadScoreKind(a->kind);
         importers::RunHeadShape shape;
         {
