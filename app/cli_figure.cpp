@@ -23,7 +23,7 @@ namespace attnscope::app {
 namespace {
 
 struct FigureArgs {
-    std::string run, view, out, range, metric, colormap = "viridis", scale = "linear", format = "png";
+    std::string run, view, out, range, metric, colormap = "viridis", scale = "linear", format = "png", reduce = "mean";
     int64_t layer = -1, head = -1;
     double clipMax = 0.0, dpi = 96.0;
     bool all = false;
@@ -51,6 +51,7 @@ figure::HeatmapSpec heatmapSpec(const FigureArgs& a, int64_t layer, int64_t head
     s.colormap = colormapArg(a.colormap);
     s.scale = figure::heatmapScaleFromName(a.scale);
     s.clipMax = a.clipMax;
+    s.cellMax = a.reduce == "max";
     return s;
 }
 
@@ -153,6 +154,9 @@ void addFigureCommand(CLI::App& app) {
     cmd->add_option("--scale", a->scale, "heatmap colour scale: linear, log or row (each row by its maximum)")
         ->capture_default_str();
     cmd->add_option("--clip-max", a->clipMax, "top of the colour bar; larger values get the top colour (0: data max)")
+        ->capture_default_str();
+    cmd->add_option("--reduce", a->reduce, "heatmap cells of many tokens (long runs): mean or max of their weights")
+        ->check(CLI::IsMember({"mean", "max"}))
         ->capture_default_str();
     cmd->add_option("--dpi", a->dpi, "PNG resolution (96: one pixel per logical pixel)")->capture_default_str();
     cmd->add_flag("--all", a->all, "write every grid and heatmaps of the run into the folder --out, with index.md");

@@ -99,7 +99,8 @@ HeatmapData loadHeatmap(core::RunReader& run, const HeatmapSpec& spec) {
     constexpr int64_t kTile = 256;
     for (int64_t tr = r0; tr < r1; tr += kTile)
         for (int64_t tc = c0; tc < c1; tc += kTile) {
-            const core::Tile tile = run.tile(s.layer, s.head, d.level, tr, tc, kTile);
+            const core::Tile tile = run.tile(s.layer, s.head, d.level, tr, tc, kTile,
+                                             s.cellMax ? core::TileReduce::Max : core::TileReduce::Mean);
             for (int64_t i = 0; i < tile.rows && tr + i < r1; ++i)
                 for (int64_t j = 0; j < tile.cols && tc + j < c1; ++j)
                     d.values[size_t((tr + i - r0) * d.cols + (tc + j - c0))] = tile.values[size_t(i * tile.cols + j)];
@@ -163,7 +164,9 @@ void paintHeatmap(QPainter& p, const HeatmapData& d) {
                                         ", keys " + std::to_string(d.spec.k0) + ":" + std::to_string(d.spec.k1);
     std::string title = d.runName + " \u00b7 layer " + std::to_string(d.spec.layer) + ", head " +
                         std::to_string(d.spec.head) + " \u00b7 " + range;
-    if (d.level > 0) title += " \u00b7 cells of " + std::to_string(1 << d.level) + " tokens";
+    if (d.level > 0)
+        title += " \u00b7 " + std::string(d.spec.cellMax ? "max" : "mean") + " over cells of " +
+                 std::to_string(1 << d.level) + " tokens";
     p.drawText(QRectF(kGap, kGap, l.width - 2 * kGap, kTitlePx * 1.4), Qt::AlignLeft | Qt::AlignVCenter,
                QString::fromStdString(title));
 

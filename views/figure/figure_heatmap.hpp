@@ -31,6 +31,7 @@ struct HeatmapSpec {
     HeatmapScale scale = HeatmapScale::Linear; // Row: each query row divided by its own maximum
     double clipMax = 0.0;                      // colour-bar maximum (values above it get the top colour); 0: data max
     double plotPx = 640.0;                     // the longer side of the cell area, in logical pixels
+    bool cellMax = false; // at coarse levels, colour a cell by its largest weight instead of the mean (sinks, peaks)
 };
 
 struct HeatmapData {
