@@ -22,6 +22,7 @@ namespace {
 struct AnchorsArgs {
     std::string target, trace, out, model;
     int64_t top = 5;
+    bool json = false;
     core::SuppressionOptions suppression;
 };
 
@@ -53,6 +54,8 @@ void addAnchorsCommand(CLI::App& app) {
     cmd->add_option("--only-first", a->suppression.onlyFirst,
                     "average only the first N tokens of each affected sentence (0: all)")
         ->capture_default_str();
+    cmd->add_flag("--json", a->json,
+                  "print the results (sentences, receiver heads, broadcast, suppression matrix and effects) as JSON");
     cmd->add_option("--device", args->device, "cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_option("--dtype", args->dtype, "compute dtype: f32, bf16 or f16 (softmax is always float32)")
         ->capture_default_str();
@@ -103,6 +106,10 @@ void addAnchorsCommand(CLI::App& app) {
             }
             report = core::runAnchors(*model, run, a->suppression, &progress);
         });
+        if (a->json) {
+            fmt::print("{}\n", core::anchorsJson(report, run));
+            return;
+        }
         fmt::print("{}", core::anchorsTable(report, a->top));
         fmt::print("wrote /analysis/anchors and /analysis/anchors_suppression to {}\n", run.string());
     });

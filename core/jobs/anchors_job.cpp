@@ -112,4 +112,76 @@ std::string anchorsTable(const AnchorsReport& report, int64_t top) {
     return out;
 }
 
+namespace {
+
+nlohmann::json finiteOrNull(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+std::vector<double> datasetDoubles(const AnalysisResult& r, const char* name) {
+    const AnalysisDataset* d = r.dataset(name);
+    return d ? d->toDoubles() : std::vector<double>{};
+}
+
+nlohmann::json parametersJson(const AnalysisResult& r) {
+    nlohmann::json p = nlohmann::json::object();
+    for (const auto& [key, value] : r.parameters)
+        p[key] = std::visit(
+            [](const auto& v) {
+                if constexpr (std::is_same_v<std::decay_t<decltype(v)>, double>) return finiteOrNull(v);
+                else return nlohmann::json(v);
+            },
+            value);
+    return p;
+}
+
+} // namespace
+
+std::string anchorsJson(const AnchorsReport& report, const std::filesystem::path& run) {
+    const AnalysisResult& w = report.whiteBox;
+    const AnalysisResult& s = report.suppression;
+    const std::vector<double> bytes = datasetDoubles(w, "sentence_bytes"), tokens = datasetDoubles(w, "sentence_tokens"),
+                              broadcast = datasetDoubles(w, "broadcast"), effect = datasetDoubles(s, "effect"),
+                              heads = datasetDoubles(w, "receiver_heads"),
+                              kurtosis = datasetDoubles(w, "receiver_kurtosis"), matrix = datasetDoubles(s, "matrix");
+    const size_t N = report.sentences.size();
+    nlohmann::json sentences = nlohmann::json::array();
+    for (size_t i = 0; i < N; ++i) {
+        nlohmann::json e = {{"index", i}, {"text", report.sentences[i]}};
+        if (bytes.size() == 2 * N) e["bytes"] = {int64_t(bytes[2 * i]), int64_t(bytes[2 * i + 1])};
+        if (tokens.size() == 2 * N) e["tokens"] = {int64_t(tokens[2 * i]), int64_t(tokens[2 * i + 1])};
+        e["broadcast"] = i < broadcast.size() ? finiteOrNull(broadcast[i]) : nlohmann::json(nullptr);
+        e["suppression_effect"] = i < effect.size() ? finiteOrNull(effect[i]) : nlohmann::json(nullptr);
+        sentences.push_back(std::move(e));
+    }
+    nlohmann::json receivers = nlohmann::json::array();
+    for (size_t k = 0; 2 * k + 1 < heads.size(); ++k)
+        receivers.push_back({{"layer", int64_t(heads[2 * k])},
+                             {"head", int64_t(heads[2 * k + 1])},
+                             {"kurtosis", k < kurtosis.size() ? finiteOrNull(kurtosis[k]) : nlohmann::json(nullptr)}});
+    nlohmann::json rows = nlohmann::json::array();
+    if (matrix.size() == N * N)
+        for (size_t a = 0; a < N; ++a) {
+            nlohmann::json row = nlohmann::json::array();
+            for (size_t b = 0; b < N; ++b)
+                row.push_back(finiteOrNull(matrix[a * N + b]));
+            rows.push_back(std::move(row));
+        }
+    nlohmann::json effects = nlohmann::json::array();
+    for (double v : effect)
+        effects.push_back(finiteOrNull(v));
+    const AnalysisDataset* m = s.dataset("matrix");
+    const nlohmann::json j = {
+        {"file", run.string()},
+        {"sentences", std::move(sentences)},
+        {"receiver_heads", std::move(receivers)},
+        {"white_box", {{"source", w.source}, {"version", w.version}, {"parameters", parametersJson(w)}}},
+        {"suppression",
+         {{"source", s.source},
+          {"version", s.version},
+          {"parameters", parametersJson(s)},
+          {"axes", m ? m->axes : std::string()},
+          {"matrix", std::move(rows)},
+          {"effect", std::move(effects)}}}};
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 } // namespace attnscope::core

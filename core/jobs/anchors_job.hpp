@@ -35,4 +35,11 @@ AnchorsReport runAnchors(Transformer& model, const std::filesystem::path& run, c
 // The top sentences by receiver-head broadcast and by suppression effect, `top` of each, as a plain-text table.
 std::string anchorsTable(const AnchorsReport& report, int64_t top = 5);
 
+// The report as one JSON document (`attnscope-cli anchors --json`): {"file", "sentences": [{"index", "text",
+// "bytes": [b, e], "tokens": [b, e], "broadcast", "suppression_effect"}], "receiver_heads": [{"layer", "head",
+// "kurtosis"}], "white_box": {"source", "version", "parameters"}, "suppression": {"source", "version", "parameters",
+// "axes", "matrix": [[...]] (affected x suppressed, as stored), "effect": [...]}}. NaN and infinities become null.
+// The per-head [L,H,N,N] matrices and vertical scores stay in the run file.
+std::string anchorsJson(const AnchorsReport& report, const std::filesystem::path& run);
+
 } // namespace attnscope::core
