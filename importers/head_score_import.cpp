@@ -19,7 +19,8 @@ using core::FormatError;
 HeadScoreKind parseHeadScoreKind(const std::string& s) {
     if (s == "retrieval-json") return HeadScoreKind::RetrievalJson;
     if (s == "duo-tsv") return HeadScoreKind::DuoTsv;
-    throw core::ArgumentError("Unknown score file kind '" + s + "' (choose retrieval-json or duo-tsv).");
+    throw core::ArgumentError("Unknown score file kind '" + s +
+                              "' (choose retrieval-json, duo-tsv or thought-anchors).");
 }
 
 std::string defaultHeadScoreName(HeadScoreKind kind) {

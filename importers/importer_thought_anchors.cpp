@@ -2,8 +2,8 @@
 
 #include "errors.hpp"
 #include "map_capture.hpp"
-#include "store/analysis_writer.hpp"
 #include "model/tensor_data.hpp"
+#include "store/analysis_writer.hpp"
 #include "store/run_writer.hpp"
 
 #include <fmt/format.h>
@@ -35,8 +35,8 @@ json readJson(const std::filesystem::path& file) {
     try {
         return json::parse(s.str());
     } catch (const json::exception& e) {
-        throw FormatError(fmt::format("The Thought Anchors file '{}' is not valid JSON ({}).", file.string(),
-                                      e.what()));
+        throw FormatError(
+            fmt::format("The Thought Anchors file '{}' is not valid JSON ({}).", file.string(), e.what()));
     }
 }
 
@@ -69,8 +69,8 @@ core::AnalysisResult readThoughtAnchors(const std::filesystem::path& input, cons
     for (int64_t i = 0; i < N; ++i) {
         const json& c = chunks[size_t(i)];
         if (!c.is_object() || !c.contains("chunk") || !c["chunk"].is_string())
-            throw FormatError(fmt::format("The Thought Anchors file '{}' has an entry {} without a string \"chunk\".",
-                                          cf, i));
+            throw FormatError(
+                fmt::format("The Thought Anchors file '{}' has an entry {} without a string \"chunk\".", cf, i));
         if (c.contains("chunk_idx") && (!c["chunk_idx"].is_number_integer() || c["chunk_idx"].get<int64_t>() != i))
             throw FormatError(fmt::format("The Thought Anchors file '{}' has chunk_idx {} at position {} (expected the "
                                           "chunks in order from 0).",
@@ -120,15 +120,18 @@ core::AnalysisResult readThoughtAnchors(const std::filesystem::path& input, cons
                                               sf));
             const int64_t src = s["source_chunk_idx"].get<int64_t>();
             if (src < 0 || src >= N)
-                throw FormatError(fmt::format("The Thought Anchors file '{}' has source chunk {}, outside the {} chunks "
-                                              "of '{}'.",
-                                              sf, src, N, cf));
+                throw FormatError(
+                    fmt::format("The Thought Anchors file '{}' has source chunk {}, outside the {} chunks "
+                                "of '{}'.",
+                                sf, src, N, cf));
             for (const json& t : s["target_impacts"]) {
                 if (!t.is_object() || !t.contains("target_chunk_idx") || !t["target_chunk_idx"].is_number_integer() ||
-                    !t.contains("importance_score") || !(t["importance_score"].is_number() || t["importance_score"].is_null()))
-                    throw FormatError(fmt::format("The Thought Anchors file '{}' has a target impact of source chunk {} "
-                                                  "without an integer target_chunk_idx and a numeric importance_score.",
-                                                  sf, src));
+                    !t.contains("importance_score") ||
+                    !(t["importance_score"].is_number() || t["importance_score"].is_null()))
+                    throw FormatError(
+                        fmt::format("The Thought Anchors file '{}' has a target impact of source chunk {} "
+                                    "without an integer target_chunk_idx and a numeric importance_score.",
+                                    sf, src));
                 const int64_t dst = t["target_chunk_idx"].get<int64_t>();
                 if (dst < 0 || dst >= N)
                     throw FormatError(fmt::format("The Thought Anchors file '{}' has target chunk {}, outside the {} "
@@ -145,8 +148,8 @@ core::AnalysisResult readThoughtAnchors(const std::filesystem::path& input, cons
     if (std::filesystem::exists(baseFile, ec)) {
         const json base = readJson(baseFile);
         if (!base.is_object() || !base.contains("solution") || !base["solution"].is_string())
-            throw FormatError(fmt::format("The Thought Anchors file '{}' has no string \"solution\".",
-                                          baseFile.string()));
+            throw FormatError(
+                fmt::format("The Thought Anchors file '{}' has no string \"solution\".", baseFile.string()));
         const std::string solution = base["solution"].get<std::string>();
         std::vector<int32_t> bytes(size_t(2 * N), -1);
         size_t at = 0;
@@ -168,8 +171,10 @@ core::AnalysisResult readThoughtAnchors(const std::filesystem::path& input, cons
         files.push_back(f);
         if (j.is_object() && j.contains("problem_idx") && !r.parameter("problem_idx")) {
             const json& v = j["problem_idx"];
-            if (v.is_number_integer()) r.set("problem_idx", int64_t(v.get<int64_t>()));
-            else if (v.is_string()) r.set("problem_idx", v.get<std::string>());
+            if (v.is_number_integer())
+                r.set("problem_idx", int64_t(v.get<int64_t>()));
+            else if (v.is_string())
+                r.set("problem_idx", v.get<std::string>());
         }
     }
     std::string fileList;

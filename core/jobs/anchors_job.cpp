@@ -114,7 +114,9 @@ std::string anchorsTable(const AnchorsReport& report, int64_t top) {
 
 namespace {
 
-nlohmann::json finiteOrNull(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json finiteOrNull(double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
 
 std::vector<double> datasetDoubles(const AnalysisResult& r, const char* name) {
     const AnalysisDataset* d = r.dataset(name);
@@ -126,8 +128,10 @@ nlohmann::json parametersJson(const AnalysisResult& r) {
     for (const auto& [key, value] : r.parameters)
         p[key] = std::visit(
             [](const auto& v) {
-                if constexpr (std::is_same_v<std::decay_t<decltype(v)>, double>) return finiteOrNull(v);
-                else return nlohmann::json(v);
+                if constexpr (std::is_same_v<std::decay_t<decltype(v)>, double>)
+                    return finiteOrNull(v);
+                else
+                    return nlohmann::json(v);
             },
             value);
     return p;
@@ -138,9 +142,9 @@ nlohmann::json parametersJson(const AnalysisResult& r) {
 std::string anchorsJson(const AnchorsReport& report, const std::filesystem::path& run) {
     const AnalysisResult& w = report.whiteBox;
     const AnalysisResult& s = report.suppression;
-    const std::vector<double> bytes = datasetDoubles(w, "sentence_bytes"), tokens = datasetDoubles(w, "sentence_tokens"),
-                              broadcast = datasetDoubles(w, "broadcast"), effect = datasetDoubles(s, "effect"),
-                              heads = datasetDoubles(w, "receiver_heads"),
+    const std::vector<double> bytes = datasetDoubles(w, "sentence_bytes"),
+                              tokens = datasetDoubles(w, "sentence_tokens"), broadcast = datasetDoubles(w, "broadcast"),
+                              effect = datasetDoubles(s, "effect"), heads = datasetDoubles(w, "receiver_heads"),
                               kurtosis = datasetDoubles(w, "receiver_kurtosis"), matrix = datasetDoubles(s, "matrix");
     const size_t N = report.sentences.size();
     nlohmann::json sentences = nlohmann::json::array();

@@ -27,9 +27,9 @@ void expectSame(const nlohmann::json& v, double stored, const std::string& what)
 TEST(CliAnchorsJson, PrintsTheRunFilesResults) {
     const auto dir = test::scratchDir("cli_anchors_json");
     const std::string run = (dir / "story.attn.h5").string();
-    const auto r = test::runCli({"anchors", (test::resourcesDir() / "models/organism").string(), "--trace",
-                                 (test::resourcesDir() / "prompts/anchors_story.txt").string(), "--out", run,
-                                 "--json"});
+    const auto r =
+        test::runCli({"anchors", (test::resourcesDir() / "models/organism").string(), "--trace",
+                      (test::resourcesDir() / "prompts/anchors_story.txt").string(), "--out", run, "--json"});
     ASSERT_EQ(r.code, 0) << r.err;
     nlohmann::json j;
     ASSERT_NO_THROW(j = nlohmann::json::parse(r.out)) << r.out;
@@ -66,7 +66,8 @@ TEST(CliAnchorsJson, PrintsTheRunFilesResults) {
     for (size_t a = 0; a < N; ++a) {
         ASSERT_EQ(s.at("matrix")[a].size(), N);
         for (size_t b = 0; b < N; ++b)
-            expectSame(s.at("matrix")[a][b], matrix[a * N + b], "matrix " + std::to_string(a) + "," + std::to_string(b));
+            expectSame(s.at("matrix")[a][b], matrix[a * N + b],
+                       "matrix " + std::to_string(a) + "," + std::to_string(b));
     }
     ASSERT_EQ(s.at("effect").size(), N);
     EXPECT_EQ(s.at("parameters").at("take_log").get<int64_t>(), 1);

@@ -25,20 +25,22 @@ fs::path publishedFolder(const std::string& which = "correct_base_solution/probl
 // Python's own reading of the folder: chunk count, then "i text-length accuracy cf_acc rs_kl" lines for a few chunks,
 // then "s t value" lines of step_importance.json.
 std::string pythonReading(const fs::path& folder) {
-    const std::string script =
-        "import json,sys\n"
-        "d=sys.argv[1]\n"
-        "c=json.load(open(d+'/chunks_labeled.json'))\n"
-        "print(len(c))\n"
-        "for i in (0, len(c)//2, len(c)-1):\n"
-        "  x=c[i]; print(i, len(x['chunk'].encode()), repr(x['accuracy']), repr(x['counterfactual_importance_accuracy']),"
-        " repr(x['resampling_importance_kl']))\n"
-        "s=json.load(open(d+'/step_importance.json'))\n"
-        "for e in (s[0], s[len(s)//2]):\n"
-        "  for t in e['target_impacts'][:3]: print(e['source_chunk_idx'], t['target_chunk_idx'], repr(t['importance_score']))\n";
+    const std::string script = "import json,sys\n"
+                               "d=sys.argv[1]\n"
+                               "c=json.load(open(d+'/chunks_labeled.json'))\n"
+                               "print(len(c))\n"
+                               "for i in (0, len(c)//2, len(c)-1):\n"
+                               "  x=c[i]; print(i, len(x['chunk'].encode()), repr(x['accuracy']), "
+                               "repr(x['counterfactual_importance_accuracy']),"
+                               " repr(x['resampling_importance_kl']))\n"
+                               "s=json.load(open(d+'/step_importance.json'))\n"
+                               "for e in (s[0], s[len(s)//2]):\n"
+                               "  for t in e['target_impacts'][:3]: print(e['source_chunk_idx'], "
+                               "t['target_chunk_idx'], repr(t['importance_score']))\n";
     const fs::path py = test::scratchDir("ta_py") / "read.py";
     std::ofstream(py) << script;
-    const std::string cmd = "/usr/bin/python3 " + test::shellQuote(py.string()) + " " + test::shellQuote(folder.string());
+    const std::string cmd =
+        "/usr/bin/python3 " + test::shellQuote(py.string()) + " " + test::shellQuote(folder.string());
     std::string out;
     if (FILE* p = popen(cmd.c_str(), "r")) {
         char buf[4096];
@@ -65,8 +67,8 @@ TEST(ThoughtAnchorsImport, PublishedFolderMatchesPythonJson) {
     ASSERT_FALSE(reading.empty()) << "/usr/bin/python3 could not read " << folder;
 
     const fs::path run = test::scratchDir("ta_new") / "published.attn.h5";
-    const test::CliResult r = test::runCli(
-        {"import-scores", run.string(), folder.string(), "--kind", "thought-anchors", "--new-run"});
+    const test::CliResult r =
+        test::runCli({"import-scores", run.string(), folder.string(), "--kind", "thought-anchors", "--new-run"});
     ASSERT_EQ(r.code, 0) << r.err;
     core::RunReader reader(run);
     const core::AnalysisResult a = reader.analysis("anchors_published");
@@ -101,10 +103,10 @@ TEST(ThoughtAnchorsImport, PublishedFolderMatchesPythonJson) {
     EXPECT_TRUE(std::isnan(mv[0])); // the diagonal is not published
 
     // Into an existing run too (the one just made), under another name; --new-run refuses an existing file.
-    const test::CliResult again = test::runCli({"import-scores", run.string(),
-                                                (publishedFolder("incorrect_base_solution/problem_330") /
-                                                 "chunks_labeled.json").string(),
-                                                "--kind", "thought-anchors", "--name", "other"});
+    const test::CliResult again =
+        test::runCli({"import-scores", run.string(),
+                      (publishedFolder("incorrect_base_solution/problem_330") / "chunks_labeled.json").string(),
+                      "--kind", "thought-anchors", "--name", "other"});
     ASSERT_EQ(again.code, 0) << again.err;
     EXPECT_EQ(core::RunReader(run).analysis("other").dataset("sentence_text")->count(), 26);
     test::expectOneSentenceError(
@@ -114,7 +116,8 @@ TEST(ThoughtAnchorsImport, PublishedFolderMatchesPythonJson) {
 
 TEST(ThoughtAnchorsImport, SentenceBytesPointIntoTheSolution) {
     ATTNSCOPE_REQUIRE_SHARED();
-    const core::AnalysisResult a = importers::readThoughtAnchors(publishedFolder("incorrect_base_solution/problem_2189"));
+    const core::AnalysisResult a =
+        importers::readThoughtAnchors(publishedFolder("incorrect_base_solution/problem_2189"));
     const auto& bytes = std::get<std::vector<int32_t>>(a.dataset("sentence_bytes")->values);
     const auto& texts = std::get<std::vector<std::string>>(a.dataset("sentence_text")->values);
     ASSERT_EQ(bytes.size(), 2 * texts.size());
