@@ -1,5 +1,6 @@
 #include "figure_head_grid.hpp"
 
+#include "figure_colour_bar.hpp"
 #include "figure_text.hpp"
 
 #include "errors.hpp"
@@ -174,16 +175,7 @@ void paintHeadGrid(QPainter& p, const HeadGridData& d) {
     // Legend: the colour bar, with ticks at five values.
     const double barX = left + std::max(cell * double(d.heads), 160.0) + 2 * kGap;
     const double barH = std::max(cell * double(d.layers), 160.0);
-    QImage bar(1, 256, QImage::Format_RGB32);
-    for (int y = 0; y < 256; ++y) {
-        const auto c = views::colormapRgb8(d.colormap, float(255 - y) / 255.0f);
-        bar.setPixel(0, y, qRgb(c[0], c[1], c[2]));
-    }
-    p.save();
-    p.setRenderHint(QPainter::SmoothPixmapTransform, false);
-    p.drawImage(QRectF(barX, top, kBarPx, barH), bar);
-    p.restore();
-    p.drawRect(QRectF(barX, top, kBarPx, barH));
+    drawColourGradient(p, d.colormap, QRectF(barX, top, kBarPx, barH));
     for (int i = 0; i <= 4; ++i) {
         const double v = d.vmin + (d.vmax - d.vmin) * i / 4.0;
         const double y = top + barH * (1.0 - i / 4.0);

@@ -1,5 +1,6 @@
 #include "figure_heatmap.hpp"
 
+#include "figure_colour_bar.hpp"
 #include "figure_text.hpp"
 
 #include "errors.hpp"
@@ -228,16 +229,7 @@ void paintHeatmap(QPainter& p, const HeatmapData& d) {
     const double barX = l.left + std::max(l.plotW, 120.0) + 2 * kGap;
     const double barH = std::max(l.plotH, 160.0) - (d.clipped ? kBarPx : 0);
     const double barY = l.top + (d.clipped ? kBarPx : 0);
-    QImage bar(1, 256, QImage::Format_RGB32);
-    for (int y = 0; y < 256; ++y) {
-        const auto c = views::colormapRgb8(d.spec.colormap, float(255 - y) / 255.0f);
-        bar.setPixel(0, y, qRgb(c[0], c[1], c[2]));
-    }
-    p.save();
-    p.setRenderHint(QPainter::SmoothPixmapTransform, false);
-    p.drawImage(QRectF(barX, barY, kBarPx, barH), bar);
-    p.restore();
-    p.drawRect(QRectF(barX, barY, kBarPx, barH));
+    drawColourGradient(p, d.spec.colormap, QRectF(barX, barY, kBarPx, barH));
     if (d.clipped) {
         const auto c = views::colormapRgb8(d.spec.colormap, 1.0f);
         QPolygonF tri;

@@ -1,0 +1,14 @@
+#pragma once
+// The colour bar's gradient, shared by every figure: the colormap from 1 (top) to 0 (bottom), filling `rect`
+// without smoothing, with a frame.
+#include "colormap_path.hpp"
+
+#include <QtCore/QRectF>
+
+class QPainter;
+
+namespace attnscope::figure {
+
+void drawColourGradient(QPainter& p, views::Colormap colormap, const QRectF& rect);
+
+} // namespace attnscope::figure
