@@ -1,6 +1,7 @@
 // `attnscope-cli mask-retrieval MODEL`: Wu et al.'s retrieval-head masking (methods.md §3.2): the top-K retrieval
 // heads masked together vs K random heads, needle-in-a-haystack success and (for the organism) question accuracy.
 #include "cli_common.hpp"
+#include "cli_haystack.hpp"
 
 #include "analysis/experiments/retrieval_masking.hpp"
 #include "analysis/needle_haystack.hpp"
@@ -25,7 +26,7 @@ struct MaskArgs {
     core::OrganismEvalOptions organism;
     std::string organismMode = "auto";
     std::string method = "uniform";
-    std::string needles, haystack;
+    HaystackArgs inputs;
     std::string out = "mask_retrieval.json";
     bool noHaystack = false, json = false;
 };
@@ -51,17 +52,7 @@ void addMaskRetrievalCommand(CLI::App& app) {
                     "reference and are not offered)")
         ->check(CLI::IsMember({"uniform", "zero", "scale"}))
         ->capture_default_str();
-    cmd->add_option("--lengths", a->params.retrieval.lengths,
-                    "comma-separated context lengths in tokens (default: as `retrieval`)")
-        ->delimiter(',');
-    cmd->add_option("--depths", a->params.retrieval.depths, "comma-separated needle depths in percent")
-        ->delimiter(',')
-        ->capture_default_str();
-    cmd->add_option("--needles", a->needles, "JSONL of {\"needle\", \"question\", \"real_needle\"} (default: the "
-                                             "organism's 3 needles)");
-    cmd->add_option("--haystack", a->haystack, "text file repeated as the haystack (default: the organism's filler)");
-    cmd->add_option("--max-new", a->params.retrieval.maxNewTokens, "greedy decoding steps at most")
-        ->capture_default_str();
+    a->inputs.addTo(*cmd, a->params.retrieval);
     cmd->add_flag("--no-haystack", a->noHaystack,
                   "rank heads with one unmasked haystack run but measure only the organism under the masks");
     cmd->add_option("--organism", a->organismMode,
@@ -80,10 +71,8 @@ void addMaskRetrievalCommand(CLI::App& app) {
         ->capture_default_str();
     cmd->add_flag("--json", a->json, "print the JSON instead of the table");
     cmd->callback([args, a] {
-        const std::vector<core::NeedleCase> needles =
-            a->needles.empty() ? core::parseNeedles(core::organismNeedlesJsonl(), "organism_needles.jsonl")
-                               : core::readNeedles(a->needles);
-        const std::string haystack = a->haystack.empty() ? core::organismHaystack() : readTextFile(a->haystack, "haystack");
+        const std::vector<core::NeedleCase> needles = a->inputs.readNeedleCases();
+        const std::string haystack = a->inputs.readHaystack();
         auto model = args->load();
         core::RetrievalMaskingParams p = a->params;
         p.method = core::parseAblationMethod(a->method);
@@ -95,8 +84,8 @@ void addMaskRetrievalCommand(CLI::App& app) {
         core::RetrievalMaskingResult r;
         runWithProgressBar(progress, [&] { r = core::runRetrievalMasking(*model, haystack, needles, p, &progress); });
         r.model = args->model;
-        r.haystack = a->haystack.empty() ? "organism_haystack.txt (bundled)" : a->haystack;
-        r.needlesFile = a->needles.empty() ? "organism_needles.jsonl (bundled)" : a->needles;
+        r.haystack = a->inputs.haystackName();
+        r.needlesFile = a->inputs.needlesName();
         const std::string json = core::retrievalMaskingJson(r);
         core::writeTextFile(a->out, json);
         if (a->json) {

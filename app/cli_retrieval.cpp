@@ -1,6 +1,7 @@
 // `attnscope-cli retrieval MODEL`: Wu et al.'s retrieval heads by needle-in-a-haystack, with the streaming vs
 // retrieval classification per head and per KV head written as JSON and as a DuoAttention-style TSV.
 #include "cli_common.hpp"
+#include "cli_haystack.hpp"
 
 #include "analysis/experiments/retrieval_experiment.hpp"
 #include "analysis/head_classification.hpp"
@@ -22,7 +23,7 @@ namespace {
 
 struct RetrievalArgs {
     core::RetrievalParams params;
-    std::string needles, haystack;
+    HaystackArgs inputs;
     std::string out = "retrieval";
     bool json = false;
 };
@@ -36,20 +37,7 @@ void addRetrievalCommand(CLI::App& app) {
     auto args = std::make_shared<ModelArgs>();
     auto a = std::make_shared<RetrievalArgs>();
     args->addTo(*cmd);
-    cmd->add_option("--lengths", a->params.lengths,
-                    "comma-separated context lengths in tokens (default: 20 from linspace(max(2 buffer, top/50), top), "
-                    "top = min(max positions, 50000))")
-        ->delimiter(',');
-    cmd->add_option("--depths", a->params.depths, "comma-separated needle depths in percent")
-        ->delimiter(',')
-        ->capture_default_str();
-    cmd->add_option("--needles", a->needles,
-                    "JSONL of {\"needle\", \"question\", \"real_needle\"} (default: the organism's 3 needles, "
-                    "resources/haystack/organism_needles.jsonl)");
-    cmd->add_option("--haystack", a->haystack,
-                    "text file repeated as the haystack (default: the organism's filler text, "
-                    "resources/haystack/organism_haystack.txt)");
-    cmd->add_option("--max-new", a->params.maxNewTokens, "greedy decoding steps at most")->capture_default_str();
+    a->inputs.addTo(*cmd, a->params);
     cmd->add_option("--buffer", a->params.buffer,
                     "tokens left after the context for question and answer (default: min(200, max positions / 8))");
     cmd->add_option("--template", a->params.questionTemplate,
@@ -64,18 +52,16 @@ void addRetrievalCommand(CLI::App& app) {
     cmd->add_flag("--json", a->json, "print the JSON instead of a summary");
     cmd->callback([args, a] {
         // Inputs are read before the model loads, so a bad file fails fast.
-        const std::vector<core::NeedleCase> needles =
-            a->needles.empty() ? core::parseNeedles(core::organismNeedlesJsonl(), "organism_needles.jsonl")
-                               : core::readNeedles(a->needles);
-        const std::string haystack = a->haystack.empty() ? core::organismHaystack() : readTextFile(a->haystack, "haystack");
+        const std::vector<core::NeedleCase> needles = a->inputs.readNeedleCases();
+        const std::string haystack = a->inputs.readHaystack();
         auto model = args->load();
         core::Progress progress;
         core::RetrievalResult r;
         runWithProgressBar(progress,
                            [&] { r = core::runRetrievalExperiment(*model, haystack, needles, a->params, &progress); });
         r.model = args->model;
-        r.haystack = a->haystack.empty() ? "organism_haystack.txt (bundled)" : a->haystack;
-        r.needlesFile = a->needles.empty() ? "organism_needles.jsonl (bundled)" : a->needles;
+        r.haystack = a->inputs.haystackName();
+        r.needlesFile = a->inputs.needlesName();
         const core::HeadClassification c = core::classifyRetrieval(r);
         const std::string json = core::retrievalJson(r, c);
         core::writeTextFile(a->out + ".json", json);
