@@ -8,15 +8,12 @@
 #include "analysis/head_classification.hpp"
 #include "errors.hpp"
 #include "jobs/progress.hpp"
-#include "organism/organism_haystack.hpp"
 #include "organism/organism_vocab.hpp"
 #include "progress_bar.hpp"
 #include "runtime/transformer.hpp"
 
 #include <fmt/core.h>
 
-#include <fstream>
-#include <sstream>
 
 namespace attnscope::app {
 namespace {

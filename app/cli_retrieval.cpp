@@ -9,14 +9,11 @@
 #include "analysis/retrieval_report.hpp"
 #include "errors.hpp"
 #include "jobs/progress.hpp"
-#include "organism/organism_haystack.hpp"
 #include "progress_bar.hpp"
 #include "runtime/transformer.hpp"
 
 #include <fmt/core.h>
 
-#include <fstream>
-#include <sstream>
 
 namespace attnscope::app {
 namespace {
