@@ -76,6 +76,18 @@ private:
 
 } // namespace
 
+namespace {
+
+// eval-organism on `questions` far questions and `repeats` repeated spans, on a worker thread.
+core::OrganismEval evaluateOrganism(int64_t questions, int64_t repeats) {
+    core::OrganismEvalOptions o;
+    o.questions = questions;
+    o.repeats = repeats;
+    return onWorker([&] { return core::evaluateOrganism(organism(), o); });
+}
+
+} // namespace
+
 TEST(RetrievalHeads, BundledNeedlesGiveTheReferencesPrompts) {
     const core::RetrievalResult& r = bundled();
     ASSERT_EQ(r.tests.size(), 27u);
@@ -101,11 +113,7 @@ TEST(RetrievalHeads, BundledNeedlesGiveTheReferencesPrompts) {
 
 TEST(RetrievalHeads, CopyNeedlesFindTheOrganismsInductionHead) {
     // eval-organism's induction_head: the best head by attention from a repeated span to the token after its first copy.
-    core::OrganismEvalOptions o;
-    o.questions = 0;
-    o.repeats = 30;
-    core::Transformer& model = organism();
-    const core::OrganismEval e = onWorker([&] { return core::evaluateOrganism(model, o); });
+    const core::OrganismEval e = evaluateOrganism(0, 30);
     const core::OrganismEval::Best best = e.best(e.inductionScore);
     const core::RetrievalResult& r = copied();
     EXPECT_GE(r.kept(), 6) << "of 12 tests kept";
@@ -160,11 +168,7 @@ TEST(RetrievalHeads, DecodingScoreEqualsTheScoreOfOneFullForwardPass) {
 
 TEST(RetrievalHeads, FindsTheRetrievalHeadTheOrganismsEvaluationNames) {
     // eval-organism's retrieval_head: the best head by top-1 on the fact's answer at the answering query.
-    core::OrganismEvalOptions o;
-    o.questions = 30;
-    o.repeats = 0;
-    core::Transformer& model = organism();
-    const core::OrganismEval e = onWorker([&] { return core::evaluateOrganism(model, o); });
+    const core::OrganismEval e = evaluateOrganism(30, 0);
     const core::OrganismEval::Best best = e.best(e.retrievalTop1);
     // The committed organism answers 55% of its far questions through L3H2 (top-1 on the answer 76% of the time; see
     // OrganismKnownAnswers): the needle-in-a-haystack score must find that head too.
