@@ -4,6 +4,7 @@
 #include "figure_text.hpp"
 
 #include "errors.hpp"
+#include "store/head_metrics.hpp"
 #include "store/run_reader.hpp"
 
 #include <QtGui/QFontMetricsF>
@@ -22,19 +23,6 @@ constexpr double kFontPx = 11.0;
 constexpr double kTitlePx = 13.0;
 constexpr double kGap = 8.0;
 constexpr double kBarPx = 16.0;
-constexpr const char* kStats[] = {"entropy", "first_mass"};
-
-bool isLayerHead(const core::AnalysisDataset& ds, const core::RunModelInfo& m) {
-    return ds.shape.size() == 2 && ds.shape[0] == m.nLayers && ds.shape[1] == m.nHeads &&
-           ds.dtypeName() != std::string("string");
-}
-
-std::string joined(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names)
-        out += (out.empty() ? "" : ", ") + n;
-    return out.empty() ? "none" : out;
-}
 
 double cellPx(const HeadGridData& d) {
     return std::clamp(560.0 / double(std::max(d.layers, d.heads)), 4.0, 28.0);
@@ -43,17 +31,7 @@ double cellPx(const HeadGridData& d) {
 } // namespace
 
 std::vector<std::string> headGridMetrics(core::RunReader& run) {
-    std::vector<std::string> out;
-    const auto summary = run.summary();
-    for (const auto& name : summary.analyses) {
-        const core::AnalysisResult result = run.analysis(name);
-        for (const auto& ds : result.datasets)
-            if (isLayerHead(ds, run.model())) out.push_back(name + "/" + ds.name);
-    }
-    if (summary.stats)
-        for (const char* s : kStats)
-            out.push_back(std::string("stats/") + s);
-    return out;
+    return core::headMetricNames(run);
 }
 
 HeadGridData loadHeadGrid(core::RunReader& run, const std::string& metric, views::Colormap colormap, double clipMax) {
@@ -62,38 +40,8 @@ HeadGridData loadHeadGrid(core::RunReader& run, const std::string& metric, views
     d.layers = run.model().nLayers;
     d.heads = run.model().nHeads;
     d.colormap = colormap;
-    const std::vector<std::string> metrics = headGridMetrics(run);
-    // Resolve the name: exact, then "*/metric" (a dataset or a statistic), then "metric/*" (an analysis).
-    std::string resolved;
-    for (const auto& m : metrics)
-        if (m == metric) resolved = m;
-    for (const auto& m : metrics)
-        if (resolved.empty() && m.size() > metric.size() &&
-            m.compare(m.size() - metric.size(), metric.size(), metric) == 0 && m[m.size() - metric.size() - 1] == '/')
-            resolved = m;
-    for (const auto& m : metrics)
-        if (resolved.empty() && m.rfind(metric + "/", 0) == 0) resolved = m;
-    if (resolved.empty())
-        throw core::ArgumentError("Run file '" + run.path().string() + "' has no per-head metric '" + metric +
-                                  "'; it has: " + joined(metrics) + ".");
-    d.metric = resolved;
-    const auto slash = resolved.find('/');
-    const std::string group = resolved.substr(0, slash), name = resolved.substr(slash + 1);
-    if (group == "stats") {
-        for (int64_t l = 0; l < d.layers; ++l) {
-            const std::vector<float> stat = run.layerStat(name, l); // [H][T]
-            const int64_t T = int64_t(stat.size()) / std::max<int64_t>(d.heads, 1);
-            for (int64_t h = 0; h < d.heads; ++h) {
-                double sum = 0;
-                for (int64_t t = 0; t < T; ++t)
-                    sum += stat[size_t(h * T + t)];
-                d.values.push_back(T > 0 ? sum / double(T) : std::numeric_limits<double>::quiet_NaN());
-            }
-        }
-    } else {
-        const core::AnalysisResult result = run.analysis(group);
-        d.values = result.dataset(name)->toDoubles();
-    }
+    d.metric = core::resolveHeadMetric(run, metric);
+    d.values = core::headMetricValues(run, d.metric);
     bool any = false;
     double lo = 0, hi = 0;
     for (double v : d.values)
