@@ -307,6 +307,12 @@ Tile RunReader::tile(int64_t layer, int64_t head, int level, int64_t row0, int64
     return t;
 }
 
+std::vector<float> RunReader::block(int64_t layer, int64_t head, int64_t row0, int64_t col0, int64_t rows,
+                                   int64_t cols) {
+    h5Silence();
+    return m_impl->source->block(layer, head, row0, col0, rows, cols);
+}
+
 std::vector<float> RunReader::layerStat(const std::string& name, int64_t layer) {
     Impl& m = *m_impl;
     h5Silence();

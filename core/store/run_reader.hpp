@@ -56,6 +56,12 @@ public:
     Tile tile(int64_t layer, int64_t head, int level, int64_t row0, int64_t col0, int64_t size,
               TileReduce reduce = TileReduce::Mean);
 
+    // Exact level-0 probabilities of rows [row0, row0 + rows) x keys [col0, col0 + cols) of one head, [rows][cols]
+    // (zeros above the causal diagonal), from the full maps or recomputed from Q/K/LSE; not cached. One query's row
+    // (1 x T) or one key's column (T x 1) costs O(T), not a T x T tile. Throws ArgumentError for a head or a rectangle
+    // outside the run, UnsupportedError when the run stores neither full maps nor Q/K.
+    std::vector<float> block(int64_t layer, int64_t head, int64_t row0, int64_t col0, int64_t rows, int64_t cols);
+
     // Per-head statistics [H][T] of one layer: "received", "alpha", "entropy", "first_mass", "lse".
     std::vector<float> layerStat(const std::string& name, int64_t layer);
     std::vector<int32_t> layerTop1(int64_t layer);

@@ -66,6 +66,20 @@ Tile RunTileSource::tile(int64_t layer, int64_t head, int level, int64_t row0, i
     return pooled(layer, head, level, row0, col0, t.rows, t.cols, reduce);
 }
 
+std::vector<float> RunTileSource::block(int64_t layer, int64_t head, int64_t row0, int64_t col0, int64_t rows,
+                                        int64_t cols) const {
+    const int64_t T = m_shape.tokens;
+    if (layer < 0 || layer >= m_shape.layers || head < 0 || head >= m_shape.heads || row0 < 0 || col0 < 0 ||
+        rows <= 0 || cols <= 0 || row0 + rows > T || col0 + cols > T)
+        throw ArgumentError("Run file '" + m_io.file().string() + "' has no block of " + std::to_string(rows) + " x " +
+                            std::to_string(cols) + " at (" + std::to_string(row0) + ", " + std::to_string(col0) +
+                            ") in layer " + std::to_string(layer) + ", head " + std::to_string(head) + " of " +
+                            std::to_string(T) + " tokens.");
+    std::vector<float> out;
+    level0(layer, head, row0, col0, rows, cols, out);
+    return out;
+}
+
 void RunTileSource::readHalf(hid_t dataset, const std::string& what, int64_t layer, int64_t head, int64_t r0,
                              int64_t c0, int64_t nr, int64_t nc, std::vector<float>& out) const {
     std::vector<uint16_t> bits(size_t(nr * nc));

@@ -30,6 +30,11 @@ public:
     Tile tile(int64_t layer, int64_t head, int level, int64_t row0, int64_t col0, int64_t size,
               TileReduce reduce) const;
 
+    // Level-0 rows [row0, row0 + rows) x keys [col0, col0 + cols), [rows][cols]. Throws ArgumentError for a head or a
+    // rectangle outside the run, UnsupportedError when neither full maps nor Q/K are stored.
+    std::vector<float> block(int64_t layer, int64_t head, int64_t row0, int64_t col0, int64_t rows,
+                             int64_t cols) const;
+
     bool hasProbs() const { return m_sets.probs.has_value(); }
     bool hasQk() const { return m_sets.q.has_value(); }
     const std::optional<H5Dataset>& lse() const { return m_sets.lse; }
