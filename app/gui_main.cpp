@@ -1,94 +1,99 @@
 // attnscope: the desktop explorer (GLFW + OpenGL 3 + Dear ImGui). Wiring only; views live in views/.
 #include "errors.hpp"
+#include "explorer.hpp"
+#include "gl_window.hpp"
+#include "gui_bench.hpp"
 #include "jobs/process_setup.hpp"
 #include "model/model_files.hpp"
-#include "model/tokenizer.hpp"
-#include "view_model_info.hpp"
+#include "store/run_reader.hpp"
+#include "view_open_dialog.hpp"
 
 #include <CLI/CLI.hpp>
-#include <GLFW/glfw3.h>
-#include <backends/imgui_impl_glfw.h>
-#include <backends/imgui_impl_opengl3.h>
-#include <imgui.h>
 
-#include <cstdio>
+#include <fstream>
 #include <iostream>
-#include <memory>
-#include <vector>
 
 namespace {
 
-struct GlfwSession {
-    GlfwSession() {
-        if (!glfwInit()) throw attnscope::core::Error("Cannot open a window: GLFW found no display (is DISPLAY set?).");
-    }
-    ~GlfwSession() { glfwTerminate(); }
-};
+namespace views = attnscope::views;
 
-std::vector<std::pair<std::string, std::string>> describe(const std::string& path) {
-    // The info panel reads config and tokenizer only; weights stay on disk until a view needs them.
-    attnscope::core::ModelFiles files = attnscope::core::loadModelFiles(path);
-    const auto& c = files.config;
-    return {{"source", files.source},
-            {"architecture", attnscope::core::architectureName(c.architecture)},
-            {"layers", std::to_string(c.nLayers)},
-            {"heads", std::to_string(c.nHeads)},
-            {"KV heads", std::to_string(c.nKvHeads)},
-            {"head dim", std::to_string(c.headDim)},
-            {"d_model", std::to_string(c.dModel)},
-            {"vocabulary", std::to_string(c.vocabSize)},
-            {"weights", files.weightsDtype},
-            {"tokenizer", files.tokenizer ? files.tokenizer->kind() : "none"}};
+// A path given on the command line is checked before any window opens, so that a bad one gives one sentence and a
+// non-zero exit, never a window with an error in it.
+void checkInitialPath(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+        throw attnscope::core::FileError("Cannot open '" + path.string() + "': no such file or folder.");
+    if (views::isModelPath(path))
+        attnscope::core::loadModelFiles(path);
+    else
+        attnscope::core::RunReader reader(path, 1 << 20);
+}
+
+void writeScreenshot(views::GlWindow& window, views::Explorer& explorer, const std::string& path) {
+    views::writePng(window.readPixels(), path);
+    std::ofstream(path + ".json") << explorer.regionsJson() << "\n";
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
     attnscope::core::configureProcess();
-    CLI::App app{"attnscope: explore the attention of transformer language models."};
-    std::string model;
+    CLI::App app{"attnscope: explore the attention of transformer language models.\n"
+                 "With no argument it captures the bundled organism on its demo story and opens that run."};
+    std::string path, script, benchRun;
     int frames = 0;
-    app.add_option("MODEL", model, "model folder or .gguf file to open");
+    bool hidden = false, noSettings = false;
+    app.add_option("PATH", path, "a run file (*.attn.h5) to open, or a model folder / .gguf to capture the demo with");
     app.add_option("--frames", frames, "quit after this many frames (0: run until closed)");
+    app.add_option("--script", script,
+                   "run scripted interactions (one per line: frames N, wait-tiles, head L H, zoom F, pan DX DY, "
+                   "click-grid L H, screenshot PNG, quit, ...) and quit when done");
+    app.add_option("--bench-frames", benchRun,
+                   "open RUN, replay a scripted pan/zoom, print frame-time percentiles and the time to the first "
+                   "heatmap, then repeat it while a capture runs on the worker");
+    app.add_flag("--hidden", hidden, "do not show the window (tests, benchmarks)");
+    app.add_flag("--no-settings", noSettings, "neither read nor write settings and window layout");
     CLI11_PARSE(app, argc, argv);
 
     try {
-        attnscope::views::ViewModelInfo info;
-        if (!model.empty()) info.setRows(describe(model));
+        if (!benchRun.empty()) return views::runFrameBench(benchRun, hidden);
+        if (!path.empty()) checkInitialPath(path);
+        std::vector<views::ScriptCommand> commands;
+        if (!script.empty()) commands = views::readUiScript(script);
 
-        GlfwSession glfw;
-        glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
-        glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
-        glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
-        GLFWwindow* window = glfwCreateWindow(1280, 800, "attnscope", nullptr, nullptr);
-        if (!window) throw attnscope::core::Error("Cannot open a window: no OpenGL 3.3 context is available.");
-        glfwMakeContextCurrent(window);
-        glfwSwapInterval(1);
+        const std::filesystem::path folder = noSettings ? std::filesystem::path() : views::settingsFolder();
+        const std::filesystem::path settingsFile = folder.empty() ? folder : folder / "settings.json";
+        std::string warning;
+        views::ExplorerSettings settings =
+            settingsFile.empty() ? views::ExplorerSettings() : views::loadSettings(settingsFile, &warning);
+        if (!warning.empty()) std::cerr << "attnscope: " << warning << "\n";
 
-        IMGUI_CHECKVERSION();
-        ImGui::CreateContext();
-        ImGui_ImplGlfw_InitForOpenGL(window, true);
-        ImGui_ImplOpenGL3_Init("#version 330");
+        views::GlWindowOptions options;
+        options.width = settings.windowWidth;
+        options.height = settings.windowHeight;
+        options.visible = !hidden;
+        options.iniPath = folder.empty() ? "" : (folder / "layout.ini").string();
+        views::GlWindow window(options);
+        views::Explorer explorer(window, settings, settingsFile);
+        if (path.empty())
+            explorer.openDemo();
+        else
+            explorer.open(path);
+        const bool scripted = !commands.empty();
+        if (scripted) explorer.runScript(std::move(commands));
 
-        for (int frame = 0; !glfwWindowShouldClose(window) && (frames == 0 || frame < frames); ++frame) {
-            glfwPollEvents();
-            ImGui_ImplOpenGL3_NewFrame();
-            ImGui_ImplGlfw_NewFrame();
-            ImGui::NewFrame();
-            info.draw();
-            ImGui::Render();
-            int w = 0, h = 0;
-            glfwGetFramebufferSize(window, &w, &h);
-            glViewport(0, 0, w, h);
-            glClearColor(0.12f, 0.12f, 0.14f, 1.0f);
-            glClear(GL_COLOR_BUFFER_BIT);
-            ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-            glfwSwapBuffers(window);
+        for (int frame = 0; !window.shouldClose() && (frames == 0 || frame < frames); ++frame) {
+            window.beginFrame();
+            explorer.draw();
+            window.renderWithoutSwap();
+            if (auto shot = explorer.takeScreenshotRequest()) writeScreenshot(window, explorer, *shot);
+            window.swap();
+            if (scripted && explorer.scriptDone()) break;
         }
-        ImGui_ImplOpenGL3_Shutdown();
-        ImGui_ImplGlfw_Shutdown();
-        ImGui::DestroyContext();
-        glfwDestroyWindow(window);
+        if (scripted && !explorer.lastError().empty()) {
+            std::cerr << "attnscope: " << explorer.lastError() << "\n";
+            return 1;
+        }
     } catch (const attnscope::core::Error& e) {
         std::cerr << "attnscope: " << e.what() << "\n";
         return 2;

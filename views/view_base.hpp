@@ -13,6 +13,8 @@ public:
     void draw();
     const std::string& name() const { return m_name; }
     bool& open() { return m_open; }
+    // Where the window first appears (pixels), until the user moves it; the layout file remembers it after that.
+    void setPlacement(float x, float y, float width, float height) { m_placement = {x, y, width, height}; }
 
 protected:
     virtual void drawContent() = 0;
@@ -20,6 +22,9 @@ protected:
 private:
     std::string m_name;
     bool m_open = true;
+    struct {
+        float x = 40, y = 40, width = 480, height = 360;
+    } m_placement;
 };
 
 } // namespace attnscope::views
