@@ -53,8 +53,7 @@ void checkRowsAndColumns(const std::filesystem::path& path, bool stored) {
                 ASSERT_EQ(row.size(), size_t(T));
                 for (int64_t j = 0; j < T; ++j) {
                     EXPECT_EQ(row[size_t(j)], map[size_t(i * T + j)]) << "row " << i << " key " << j;
-                    if (stored)
-                        EXPECT_NEAR(row[size_t(j)], run.p(l, h, i, j), run.p(l, h, i, j) * 0x1p-10 + 0x1p-24);
+                    if (stored) EXPECT_NEAR(row[size_t(j)], run.p(l, h, i, j), run.p(l, h, i, j) * 0x1p-10 + 0x1p-24);
                 }
             }
             for (int64_t j = 0; j < T; ++j) {
