@@ -2,6 +2,7 @@
 
 #include "errors.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -55,12 +56,21 @@ std::vector<ScriptCommand> parseUiScript(const std::string& text, const std::str
         ScriptCommand c;
         c.line = n;
         if (!(words >> c.name)) continue;
-        for (std::string w; words >> w;)
-            c.args.push_back(w);
         const auto where = "Script '" + origin + "' line " + std::to_string(n) + ": ";
         const auto it = signatures().find(c.name);
         if (it == signatures().end()) throw core::FormatError(where + "unknown command '" + c.name + "'.");
         const Signature& sig = it->second;
+        if (sig.args.size() == 1 && sig.args[0] == Arg::Text) {
+            // One text argument is the rest of the line, so that paths may hold spaces.
+            std::string rest;
+            std::getline(words >> std::ws, rest);
+            while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.back())))
+                rest.pop_back();
+            if (!rest.empty()) c.args.push_back(rest);
+        } else {
+            for (std::string w; words >> w;)
+                c.args.push_back(w);
+        }
         if (c.args.size() < sig.minArgs || c.args.size() > sig.args.size())
             throw core::FormatError(where + "'" + c.name + "' takes " + std::to_string(sig.args.size()) +
                                     " argument(s), got " + std::to_string(c.args.size()) + ".");

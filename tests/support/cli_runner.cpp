@@ -20,8 +20,12 @@ std::string shellQuote(const std::string& s) {
 CliResult runCli(const std::vector<std::string>& args) {
     const char* cli = std::getenv("ATTNSCOPE_CLI");
     EXPECT_NE(cli, nullptr) << "ATTNSCOPE_CLI is set by CTest";
+    return runProgram(cli ? cli : "attnscope-cli", args);
+}
+
+CliResult runProgram(const std::string& program, const std::vector<std::string>& args) {
     const auto dir = scratchDir("cli");
-    std::string cmd = shellQuote(cli ? cli : "attnscope-cli");
+    std::string cmd = shellQuote(program);
     for (const auto& a : args)
         cmd += " " + shellQuote(a);
     cmd += " >" + shellQuote((dir / "out").string()) + " 2>" + shellQuote((dir / "err").string()) + " </dev/null";
