@@ -5,6 +5,7 @@
 #include "analysis/attention_source.hpp"
 #include "capture/capture_job.hpp"
 #include "child_process.hpp"
+#include "long_run.hpp"
 #include "jobs/analysis_catalog.hpp"
 #include "jobs/analyze_job.hpp"
 #include "jobs/process_setup.hpp"
@@ -29,22 +30,6 @@ double since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-double capture(const std::string& model, int64_t T, const std::filesystem::path& out) {
-    auto m = Transformer::load(model, {});
-    std::vector<int32_t> ids(static_cast<size_t>(T));
-    // Ordinary pieces only: byte-fallback ids (3..258 in SentencePiece vocabularies) can decode to NUL bytes.
-    const int32_t first = m->config().vocabSize > 300 ? 259 : 4;
-    for (int64_t i = 0; i < T; ++i)
-        ids[size_t(i)] = first + static_cast<int32_t>((i * 131 + 7) % (m->config().vocabSize - first));
-    CaptureOptions c;
-    c.promptIds = ids;
-    c.full = FullMaps::Never;
-    c.out = out;
-    const auto t0 = std::chrono::steady_clock::now();
-    captureRun(*m, c);
-    return since(t0);
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -58,7 +43,7 @@ int main(int argc, char** argv) {
         std::filesystem::temp_directory_path() / ("bench-analyze-" + std::to_string(::getpid()) + ".attn.h5");
     fmt::print("bench_analyze: {} at T={} captured with --full never; each analysis in its own process\n", model, T);
 
-    const auto cap = measureInChild([&] { return capture(model, T, run); });
+    const auto cap = measureInChild([&] { return attnscope::bench::captureLongRun(model, T, run); });
     if (!cap.ok) {
         fmt::print("capture failed\n");
         return 1;
