@@ -8,7 +8,16 @@
 #include "view_ablation_panel.hpp"
 #include "view_calibration_panel.hpp"
 #include "view_capture_panel.hpp"
+#include "view_compare.hpp"
 
+#include "capture/capture_job.hpp"
+#include "tile_loader.hpp"
+
+#define GL_GLEXT_PROTOTYPES
+#include <GL/gl.h>
+#include <GLFW/glfw3.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
 #include <gtest/gtest.h>
 #include <imgui.h>
 
@@ -156,6 +165,94 @@ TEST_F(Headless, PanelsWithoutARunOrModelSaySo) {
     EXPECT_FALSE(ablation.startSweep());
     EXPECT_FALSE(calibration.startScreening());
     EXPECT_FALSE(worker.busy());
+}
+
+// The GL half: the calibration panel's three heatmaps and the compare view, for real under Xvfb (skipped without a
+// display). Checks that they draw tiles without errors and that the difference is refused for unequal lengths.
+TEST(PanelsGl, CalibrationHeatmapsAndCompareDraw) {
+    if (!glfwInit()) GTEST_SKIP() << "no display (run under xvfb-run)";
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+    glfwWindowHint(GLFW_VISIBLE, GLFW_FALSE);
+    GLFWwindow* window = glfwCreateWindow(1400, 900, "test", nullptr, nullptr);
+    if (!window) {
+        glfwTerminate();
+        GTEST_SKIP() << "no OpenGL 3.3 core context";
+    }
+    glfwMakeContextCurrent(window);
+    ImGui::CreateContext();
+    ImGui::GetIO().IniFilename = nullptr;
+    ImGui_ImplGlfw_InitForOpenGL(window, false);
+    ImGui_ImplOpenGL3_Init("#version 330 core");
+    {
+        ExplorerState state;
+        std::vector<std::string> errors;
+        state.status = [&](const std::string& s) { errors.push_back(s); };
+        state.modelPath = test::resourcesDir() / "models/organism";
+        ModelWorker worker;
+        worker.load(state.modelPath);
+        const auto dir = test::scratchDir("panels_gl");
+        auto capture = [&](const std::string& prompt, const std::string& name) {
+            core::CaptureOptions o;
+            o.prompt = prompt;
+            o.out = dir / name;
+            return worker.submit<std::filesystem::path>(
+                name, [o](core::Transformer& m, core::Progress& p) { return core::captureRun(m, o, &p).file; });
+        };
+        auto longRun = capture(readText(test::resourcesDir() / "prompts/demo_story.txt"), "long.attn.h5");
+        auto shortRun = capture("Mia hid the key in the blue box . Where did Mia hide the key ?", "short.attn.h5");
+        while (!shortRun->ready())
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        ASSERT_TRUE(longRun->succeeded()) << longRun->error();
+        ASSERT_TRUE(shortRun->succeeded()) << shortRun->error();
+        auto open = [](const std::filesystem::path& p) {
+            return OpenRun{std::make_shared<const RunSnapshot>(loadRunSnapshot(p)), std::make_shared<TileLoader>(p)};
+        };
+        state.run = open(longRun->take());
+        state.layer = 2;
+        state.head = 1;
+
+        ViewCalibrationPanel calibration(state, worker);
+        calibration.beta = 0.0f;
+        ViewCompare compare(state);
+        compare.mode = ViewCompare::Mode::Difference;
+        auto frame = [&] {
+            ImGui_ImplOpenGL3_NewFrame();
+            ImGui_ImplGlfw_NewFrame();
+            ImGui::NewFrame();
+            ImGui::SetNextWindowSize(ImVec2(1000, 500), ImGuiCond_Always);
+            calibration.draw();
+            ImGui::SetNextWindowSize(ImVec2(900, 400), ImGuiCond_Always);
+            compare.draw();
+            ImGui::Render();
+            ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+            glfwSwapBuffers(window);
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        };
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+        while ((!calibration.calibrated() || calibration.running()) && std::chrono::steady_clock::now() < until)
+            frame();
+        ASSERT_TRUE(calibration.calibrated()) << calibration.message();
+        for (int i = 0; i < 30; ++i) // tiles arrive over a few frames
+            frame();
+        EXPECT_EQ(compare.differenceProblem(), "Open a second run to compare with.");
+        state.compare = calibration.calibrated(); // calibrated vs original: same length, a difference
+        for (int i = 0; i < 10; ++i)
+            frame();
+        EXPECT_EQ(compare.differenceProblem(), "");
+        state.compare = open(shortRun->take()); // another prompt: side by side only
+        for (int i = 0; i < 10; ++i)
+            frame();
+        EXPECT_NE(compare.differenceProblem().find("different lengths"), std::string::npos);
+        EXPECT_TRUE(errors.empty()) << errors.front();
+        EXPECT_EQ(glGetError(), GLenum(GL_NO_ERROR));
+    }
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui_ImplGlfw_Shutdown();
+    ImGui::DestroyContext();
+    glfwDestroyWindow(window);
+    glfwTerminate();
 }
 
 } // namespace
