@@ -97,9 +97,13 @@ void ViewCapturePanel::drawContent() {
     ImGui::TextUnformatted("Prompt");
     ImGui::InputTextMultiline("##prompt", &prompt, ImVec2(-1, ImGui::GetTextLineHeight() * 8),
                               ImGuiInputTextFlags_AllowTabInput);
-    if (m_modelText.empty() && !m_state.modelPath.empty()) m_modelText = m_state.modelPath.string();
+    if (m_state.modelPath != m_modelSeen) { // changed elsewhere (a model opened from the menu)
+        m_modelSeen = m_state.modelPath;
+        m_modelText = m_modelSeen.string();
+    }
     ImGui::SetNextItemWidth(-90);
-    if (ImGui::InputTextWithHint("Model", "model folder or .gguf", &m_modelText)) m_state.modelPath = m_modelText;
+    if (ImGui::InputTextWithHint("Model", "model folder or .gguf", &m_modelText))
+        m_state.modelPath = m_modelSeen = m_modelText;
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("A Hugging Face folder (config.json, safetensors) or a .gguf file");
 
     const std::vector<std::string> devices = availableDevices();

@@ -43,6 +43,7 @@ private:
     ExplorerState& m_state;
     ModelWorker& m_worker;
     std::string m_modelText; // the path field; copied to ExplorerState::modelPath when edited
+    std::filesystem::path m_modelSeen;
     std::shared_ptr<WorkerJobBase> m_load;
     std::shared_ptr<WorkerJob<core::CaptureResult>> m_job;
     std::string m_message;
