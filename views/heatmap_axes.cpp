@@ -1,5 +1,7 @@
 #include "heatmap_axes.hpp"
 
+#include "colormap.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -105,6 +107,40 @@ void drawSelectedToken(ImDrawList* draw, const HeatmapCamera& camera, ImVec2 lo,
     draw->AddRect(ImVec2(lo.x + float(p0.x), lo.y + float(p0.y)), ImVec2(lo.x + float(p0.x) + w, lo.y + float(mapEnd.y)),
                   colour);
     draw->PopClipRect();
+}
+
+void drawColourBar(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const HeatmapColourRange& r) {
+    auto colour = [&](double t) {
+        float c[3];
+        if (r.difference) {
+            divergingRgb(t, c);
+        } else {
+            const Rgb x = colormapRgb(r.colormap, float(t));
+            c[0] = x.r, c[1] = x.g, c[2] = x.b;
+        }
+        return ImGui::GetColorU32(ImVec4(c[0], c[1], c[2], 1.0f));
+    };
+    constexpr int kSegments = 64;
+    const float h = hi.y - lo.y;
+    for (int i = 0; i < kSegments; ++i) {
+        const double t0 = 1.0 - double(i) / kSegments, t1 = 1.0 - double(i + 1) / kSegments;
+        const float y0 = lo.y + h * float(i) / kSegments, y1 = lo.y + h * float(i + 1) / kSegments;
+        draw->AddRectFilledMultiColor(ImVec2(lo.x, y0), ImVec2(hi.x, y1), colour(t0), colour(t0), colour(t1),
+                                      colour(t1));
+    }
+    draw->AddRect(lo, hi, ImGui::GetColorU32(ImGuiCol_Border));
+    const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text);
+    const bool row = !r.difference && r.scale == HeatmapScale::Row;
+    const bool log = !r.difference && r.scale == HeatmapScale::Log && r.vmin > 0;
+    for (int i = 0; i <= 4; ++i) {
+        const double t = i / 4.0;
+        const double v = row ? t : log ? r.vmin * std::pow(r.vmax / r.vmin, t) : r.vmin + t * (r.vmax - r.vmin);
+        char label[32];
+        std::snprintf(label, sizeof label, "%.3g", v);
+        const float y = hi.y - h * float(t);
+        draw->AddLine(ImVec2(hi.x, y), ImVec2(hi.x + 3, y), text);
+        draw->AddText(ImVec2(hi.x + 5, y - ImGui::GetFontSize() / 2), text, label);
+    }
 }
 
 } // namespace attnscope::views

@@ -2,6 +2,7 @@
 // What the heatmap draws around and over its cells with ImDrawList: token labels or index ticks along the axes, the
 // selected token's row and column, the box being dragged, and token pieces made printable. UI thread only.
 #include "heatmap_camera.hpp"
+#include "heatmap_canvas.hpp"
 
 #include <imgui.h>
 
@@ -25,5 +26,7 @@ void drawHeatmapAxes(ImDrawList* draw, const HeatmapCamera& camera, ImVec2 cells
 // Outlines query row `token` and key column `token` (at least one pixel wide), clipped to the cells.
 void drawSelectedToken(ImDrawList* draw, const HeatmapCamera& camera, ImVec2 cellsMin, ImVec2 cellsMax,
                        int64_t token);
+// A vertical colour bar in [lo, hi] (top = vmax) with five labelled ticks; the labels go right of the bar.
+void drawColourBar(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const HeatmapColourRange& range);
 
 } // namespace attnscope::views

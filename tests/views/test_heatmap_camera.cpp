@@ -1,10 +1,12 @@
 // HeatmapCamera as plain math, table-driven (in the manner of hotspot's tst_timelinedelegate): pixel <-> token round
 // trips, zoom about the cursor, box zoom, clamping, level choice, visible tiles, colour scales. No window, no GL.
+#include "frame_script.hpp"
 #include "heatmap_camera.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 
 namespace attnscope::views {
 namespace {
@@ -180,6 +182,53 @@ TEST(HeatmapScales, Positions) {
     EXPECT_GT(lo[2], lo[0]);                           // blue below zero
     EXPECT_GT(hi[0], hi[2]);                           // red above
     EXPECT_FLOAT_EQ(mid[0], mid[1]); EXPECT_FLOAT_EQ(mid[1], mid[2]); // neutral at zero
+}
+
+TEST(FrameScript, IsDeterministicAndVisitsEveryZoom) {
+    auto run = [](int64_t tokens) {
+        auto c = camera(tokens);
+        FrameScript script;
+        std::vector<HeatmapCamera::State> states;
+        int finest = 99, coarsest = 0;
+        while (!script.done()) {
+            script.apply(c);
+            states.push_back(c.state());
+            const int level = c.level(HeatmapCamera::maxLevelFor(tokens));
+            finest = std::min(finest, level), coarsest = std::max(coarsest, level);
+        }
+        EXPECT_EQ(int(states.size()), FrameScript::kFrames);
+        return std::make_tuple(states, finest, coarsest);
+    };
+    const auto [a, finestA, coarsestA] = run(32768);
+    const auto [b, finestB, coarsestB] = run(32768);
+    EXPECT_EQ(a, b);
+    // 32K in 800 px: from the overview (level 6) down to single tokens.
+    EXPECT_EQ(finestA, 0);
+    EXPECT_EQ(coarsestA, 6);
+    // The far end is visited: some frame's centre is past 90% of the run.
+    bool farEnd = false;
+    for (const auto& s : a)
+        farEnd = farEnd || s.cx > 0.9 * 32768;
+    EXPECT_TRUE(farEnd);
+    EXPECT_STREQ(FrameScript::actionName(0), "fit");
+    EXPECT_STREQ(FrameScript::actionName(10), "zoom in");
+}
+
+TEST(FramePercentiles, NearestRank) {
+    std::vector<double> v;
+    for (int i = 100; i >= 1; --i)
+        v.push_back(i); // 1..100 ms, unsorted
+    const auto p = framePercentiles(v);
+    EXPECT_EQ(p.count, 100u);
+    EXPECT_DOUBLE_EQ(p.p50, 50);
+    EXPECT_DOUBLE_EQ(p.p95, 95);
+    EXPECT_DOUBLE_EQ(p.p99, 99);
+    EXPECT_DOUBLE_EQ(p.max, 100);
+    EXPECT_DOUBLE_EQ(p.mean, 50.5);
+    const auto one = framePercentiles({7.0});
+    EXPECT_DOUBLE_EQ(one.p50, 7);
+    EXPECT_DOUBLE_EQ(one.p99, 7);
+    EXPECT_EQ(framePercentiles({}).count, 0u);
 }
 
 } // namespace

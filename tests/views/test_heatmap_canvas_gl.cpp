@@ -5,6 +5,7 @@
 #include "heatmap_shader.hpp"
 #include "run_snapshot.hpp"
 #include "tile_loader.hpp"
+#include "view_heatmap.hpp"
 
 #include "store/run_reader.hpp"
 #include "support/cli_runner.hpp"
@@ -36,30 +37,41 @@ protected:
                                      s_run.string()});
         ASSERT_EQ(r.code, 0) << r.err;
     }
-    void SetUp() override {
-        if (!glfwInit()) GTEST_SKIP() << "no display (run under xvfb-run)";
-        glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
-        glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
-        glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
-        glfwWindowHint(GLFW_VISIBLE, GLFW_FALSE);
-        m_window = glfwCreateWindow(kW, kH, "test", nullptr, nullptr);
-        if (!m_window) GTEST_SKIP() << "no OpenGL 3.3 core context";
-        glfwMakeContextCurrent(m_window);
-        ImGui::CreateContext();
-        ImGui::GetIO().IniFilename = nullptr;
-        ImGui_ImplGlfw_InitForOpenGL(m_window, false);
-        ImGui_ImplOpenGL3_Init("#version 330 core");
-        m_state.status = [this](const std::string& s) { m_messages.push_back(s); };
-    }
-    void TearDown() override {
-        m_canvas.reset(); // GL objects go while the context is current
+    // One GLFW, one window and one ImGui context for the suite: initialising GLFW again per test sometimes failed
+    // to reach Xvfb.
+    static void TearDownTestSuite() {
         if (ImGui::GetCurrentContext()) {
             ImGui_ImplOpenGL3_Shutdown();
             ImGui_ImplGlfw_Shutdown();
             ImGui::DestroyContext();
         }
-        if (m_window) glfwDestroyWindow(m_window);
-        glfwTerminate();
+        if (s_window) glfwDestroyWindow(s_window);
+        if (s_glfw) glfwTerminate();
+        s_window = nullptr, s_glfw = false;
+    }
+    void SetUp() override {
+        if (!s_glfw) {
+            glfwSetErrorCallback([](int, const char* what) { s_glfwError = what; });
+            s_glfw = glfwInit();
+            if (!s_glfw) GTEST_SKIP() << "no display (run under xvfb-run): " << s_glfwError;
+            glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+            glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+            glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+            glfwWindowHint(GLFW_VISIBLE, GLFW_FALSE);
+            s_window = glfwCreateWindow(kW, kH, "test", nullptr, nullptr);
+            if (!s_window) GTEST_SKIP() << "no OpenGL 3.3 core context: " << s_glfwError;
+            glfwMakeContextCurrent(s_window);
+            ImGui::CreateContext();
+            ImGui::GetIO().IniFilename = nullptr;
+            ImGui_ImplGlfw_InitForOpenGL(s_window, false);
+            ImGui_ImplOpenGL3_Init("#version 330 core");
+        }
+        if (!s_window) GTEST_SKIP() << "no window: " << s_glfwError;
+        m_window = s_window;
+        m_state.status = [this](const std::string& s) { m_messages.push_back(s); };
+    }
+    void TearDown() override {
+        m_canvas.reset(); // GL objects go while the context is current
     }
     OpenRun open() {
         OpenRun run;
@@ -116,6 +128,9 @@ protected:
     }
 
     static inline std::filesystem::path s_run;
+    static inline GLFWwindow* s_window = nullptr;
+    static inline bool s_glfw = false;
+    static inline std::string s_glfwError;
     GLFWwindow* m_window = nullptr;
     ExplorerState m_state;
     std::vector<std::string> m_messages;
@@ -218,6 +233,25 @@ TEST_F(HeatmapCanvasGl, ZoomedInViewDrawsWithoutHoles) {
             const auto p = pixel(x, y);
             ASSERT_FALSE(p[0] == 128 && p[1] == 0 && p[2] == 128) << x << "," << y;
         }
+}
+
+TEST_F(HeatmapCanvasGl, ViewHeatmapDrawsTheSelectedHead) {
+    m_state.run = open();
+    m_state.layer = 3, m_state.head = 4;
+    ViewHeatmap view(m_state);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline && !(view.canvas().hasContent() && !view.canvas().tilesPending())) {
+        ImGui_ImplOpenGL3_NewFrame();
+        ImGui_ImplGlfw_NewFrame();
+        ImGui::NewFrame();
+        view.draw();
+        ImGui::Render();
+        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+        glfwSwapBuffers(m_window);
+    }
+    EXPECT_TRUE(view.canvas().hasContent());
+    EXPECT_FALSE(view.canvas().cellsRect().empty());
+    EXPECT_TRUE(m_messages.empty());
 }
 
 } // namespace
