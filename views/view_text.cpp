@@ -108,6 +108,12 @@ void ViewText::layoutTokens(float wrapWidth) {
     m_fontSize = ImGui::GetFontSize();
 }
 
+bool ViewText::tokenScreenRect(int64_t token, std::array<float, 4>& rect) const {
+    if (token < m_firstVisible || token - m_firstVisible >= int64_t(m_visibleRects.size())) return false;
+    rect = m_visibleRects[size_t(token - m_firstVisible)];
+    return true;
+}
+
 void ViewText::drawTokens() {
     const RunSnapshot& s = *m_state.run.snapshot;
     const int64_t T = s.tokenCount();
@@ -143,6 +149,8 @@ void ViewText::drawTokens() {
     const ImVec2 mouse = ImGui::GetIO().MousePos;
     const bool windowHovered = ImGui::IsWindowHovered();
     int64_t hovered = -1;
+    m_visibleRects.clear();
+    m_firstVisible = -1;
     ImGuiListClipper clipper;
     clipper.Begin(int(lines), lineH);
     while (clipper.Step())
@@ -159,6 +167,10 @@ void ViewText::drawTokens() {
                 const std::string& t = m_texts[size_t(i)].text;
                 dl->AddText(ImVec2(x, p.y + kPadY), outOfReach ? dim : text, t.c_str(), t.c_str() + t.size());
                 if (i == m_state.token) dl->AddRect(a, b, IM_COL32(255, 60, 60, 255), 0, 0, 1.5f);
+                if (m_firstVisible < 0) m_firstVisible = i;
+                // A clipper may step over separate ranges: only the first run of consecutive tokens is kept.
+                if (m_firstVisible + int64_t(m_visibleRects.size()) == i)
+                    m_visibleRects.push_back({a.x, a.y, b.x, b.y});
                 if (windowHovered && mouse.x >= a.x && mouse.x < b.x && mouse.y >= a.y && mouse.y < b.y) hovered = i;
                 x = b.x;
             }

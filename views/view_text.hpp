@@ -8,6 +8,7 @@
 #include "text_shading.hpp"
 #include "view_base.hpp"
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ public:
     const AttentionFetch& fetch() const { return m_fetch; }
     // Lines as laid out in the last frame: the token index each starts with.
     const std::vector<int64_t>& lineStarts() const { return m_lineStarts; }
+    // Screen rectangle (x0, y0, x1, y1) of a token drawn in the last frame; false when it was not visible.
+    bool tokenScreenRect(int64_t token, std::array<float, 4>& rect) const;
 
 protected:
     void drawContent() override;
@@ -47,6 +50,8 @@ private:
     std::vector<float> m_widths;
     std::vector<int64_t> m_lineStarts;
     int64_t m_shownToken = -1; // the selection the view last scrolled to
+    int64_t m_firstVisible = 0;
+    std::vector<std::array<float, 4>> m_visibleRects; // tokens m_firstVisible.. drawn in the last frame
 };
 
 } // namespace attnscope::views
