@@ -4,7 +4,18 @@
 #include "gl_window.hpp"
 #include "jobs/analyze_job.hpp"
 #include "runtime/transformer.hpp"
+#include "model_worker.hpp"
+#include "panel_math.hpp"
+#include "tile_loader.hpp"
+#include "view_ablation_panel.hpp"
+#include "view_calibration_panel.hpp"
+#include "view_capture_panel.hpp"
+#include "view_compare.hpp"
+#include "view_head_grid.hpp"
+#include "view_heatmap.hpp"
 #include "view_model_info.hpp"
+#include "view_sentences.hpp"
+#include "view_text.hpp"
 
 #include <GLFW/glfw3.h>
 #include <imgui.h>
@@ -20,26 +31,12 @@ namespace attnscope::views {
 
 namespace {
 
-std::filesystem::path envFolder(const char* variable, const char* fallbackUnderHome) {
-    if (const char* v = std::getenv(variable); v && *v) return std::filesystem::path(v) / "attnscope";
-    if (const char* home = std::getenv("HOME"); home && *home)
-        return std::filesystem::path(home) / fallbackUnderHome / "attnscope";
-    return std::filesystem::temp_directory_path() / "attnscope";
-}
-
 std::string readText(const std::filesystem::path& file) {
     std::ifstream in(file);
     if (!in) throw core::FileError("Cannot read '" + file.string() + "': no such file.");
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
-}
-
-// Model work shares 2 cores with the UI: leaving one hardware thread to the frame loop keeps frames short.
-core::RuntimeOptions guiRuntime() {
-    core::RuntimeOptions o;
-    o.threads = std::max(1, int(std::thread::hardware_concurrency()) - 1);
-    return o;
 }
 
 } // namespace
@@ -49,8 +46,6 @@ std::filesystem::path resourcesFolder() {
     return ATTNSCOPE_RESOURCES_DIR;
 }
 
-std::filesystem::path runsFolder() { return envFolder("XDG_DATA_HOME", ".local/share") / "runs"; }
-
 Explorer::Explorer(GlWindow& window, ExplorerSettings settings, std::filesystem::path settingsFile)
     : m_window(window), m_settings(std::move(settings)), m_settingsFile(std::move(settingsFile)),
       m_openDialog([this](const std::filesystem::path& p) { open(p); }) {
@@ -59,10 +54,27 @@ Explorer::Explorer(GlWindow& window, ExplorerSettings settings, std::filesystem:
     m_state.metric = m_settings.metric;
     m_state.openRun = [this](const std::filesystem::path& p, bool asCompare) { open(p, asCompare); };
     m_state.status = [this](const std::string& m) { setStatus(m); };
-    auto info = std::make_unique<ViewModelInfo>();
-    info->setPlacement(1200, 640, 400, 340);
-    info->open() = false;
-    m_views.push_back(std::move(info));
+    m_worker = std::make_unique<ModelWorker>();
+    // The first layout (1600 x 1000): grid and heatmap on top, text below, the model panels on the right.
+    auto place = [this](std::unique_ptr<ViewBase> view, float x, float y, float w, float h, bool open = true) {
+        view->setPlacement(x, y, w, h);
+        view->open() = open;
+        ViewBase* raw = view.get();
+        m_views.push_back(std::move(view));
+        return raw;
+    };
+    m_grid = static_cast<ViewHeadGrid*>(place(std::make_unique<ViewHeadGrid>(m_state), 0, 20, 400, 600));
+    m_heatmap = static_cast<ViewHeatmap*>(place(std::make_unique<ViewHeatmap>(m_state), 400, 20, 780, 600));
+    place(std::make_unique<ViewText>(m_state), 0, 620, 1180, 358);
+    m_capture = static_cast<ViewCapturePanel*>(
+        place(std::make_unique<ViewCapturePanel>(m_state, *m_worker), 1180, 20, 420, 300));
+    m_ablation = static_cast<ViewAblationPanel*>(
+        place(std::make_unique<ViewAblationPanel>(m_state, *m_worker), 1180, 320, 420, 330));
+    m_calibration = static_cast<ViewCalibrationPanel*>(
+        place(std::make_unique<ViewCalibrationPanel>(m_state, *m_worker), 1180, 650, 420, 328));
+    place(std::make_unique<ViewSentences>(m_state), 200, 60, 900, 700, false);
+    place(std::make_unique<ViewCompare>(m_state), 150, 40, 1100, 700, false);
+    place(std::make_unique<ViewModelInfo>(), 1180, 640, 400, 340, false);
 }
 
 Explorer::~Explorer() { saveSettingsQuietly(); }
@@ -110,19 +122,21 @@ void Explorer::open(const std::filesystem::path& path, bool asCompare) {
 void Explorer::openDemo() {
     const std::filesystem::path model = m_state.modelPath;
     const std::filesystem::path prompt = resourcesFolder() / "prompts/demo_story.txt";
-    const std::filesystem::path out = runsFolder() / ("demo-" + model.filename().string() + ".attn.h5");
+    const std::filesystem::path out = runsFolder(std::getenv("XDG_DATA_HOME"), std::getenv("HOME")) /
+                                      ("demo-" + model.filename().string() + ".attn.h5");
     setStatus("Capturing the demo story with " + model.filename().string() + " ...");
-    m_demo = std::make_unique<core::BackgroundJob<std::filesystem::path>>([model, prompt, out](core::Progress& p) {
-        std::filesystem::create_directories(out.parent_path());
-        auto transformer = core::Transformer::load(model, guiRuntime());
-        core::CaptureOptions options;
-        options.prompt = readText(prompt);
-        options.generate = 4;
-        options.out = out;
-        core::captureRun(*transformer, options, &p);
-        core::analyzeRun({out, {}}, &p);
-        return out;
-    });
+    m_worker->ensureLoaded(model);
+    m_demo = m_worker->submit<std::filesystem::path>(
+        "demo", [prompt, out](core::Transformer& transformer, core::Progress& p) {
+            std::filesystem::create_directories(out.parent_path());
+            core::CaptureOptions options;
+            options.prompt = readText(prompt);
+            options.generate = 4;
+            options.out = out;
+            core::captureRun(transformer, options, &p);
+            core::analyzeRun({out, {}}, &p);
+            return out;
+        });
 }
 
 void Explorer::pollJobs() {
@@ -133,7 +147,7 @@ void Explorer::pollJobs() {
         }
         if (it->job->succeeded()) {
             auto snapshot = std::make_shared<const RunSnapshot>(it->job->take());
-            OpenRun run{snapshot, nullptr};
+            OpenRun run{snapshot, std::make_shared<TileLoader>(it->path)};
             if (it->asCompare) {
                 m_state.compare = std::move(run);
             } else {
@@ -166,11 +180,18 @@ void Explorer::pollJobs() {
 
 bool Explorer::busy() const { return !m_opening.empty() || m_demo != nullptr; }
 
-bool Explorer::heatmapReady() const { return m_state.run && !busy(); }
+bool Explorer::heatmapReady() const {
+    const HeatmapCanvas& canvas = m_heatmap->canvas();
+    return m_state.run && !busy() && canvas.hasContent() && canvas.tilesPending() == 0;
+}
 
 void Explorer::draw() {
     pollJobs();
     stepScript();
+    // Panels poll their jobs even while their windows are hidden, so a capture opens and a sweep fills the grid.
+    m_capture->update();
+    m_ablation->update();
+    m_calibration->update();
     drawMenu();
     for (auto& view : m_views)
         view->draw();
@@ -227,7 +248,7 @@ void Explorer::drawStatusBar() {
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(8, 2));
     if (ImGui::Begin("##status", nullptr, flags)) {
         if (m_demo) {
-            ImGui::ProgressBar(m_demo->fraction(), ImVec2(160, 0), m_demo->progress().stage().c_str());
+            ImGui::ProgressBar(m_demo->fraction(), ImVec2(160, 0), m_demo->stage().c_str());
             ImGui::SameLine();
         }
         if (m_statusIsError)
@@ -246,6 +267,14 @@ void Explorer::runScript(std::vector<ScriptCommand> script) {
 std::optional<std::string> Explorer::takeScreenshotRequest() { return std::exchange(m_screenshot, std::nullopt); }
 
 void Explorer::stepScript() {
+    if (!m_mouse.empty()) {
+        const MouseStep m = m_mouse.front();
+        m_mouse.pop_front();
+        m_window.setScriptedMouse(m.x, m.y, m.down);
+        if (m_mouse.empty()) m_waitFrames = 1; // one frame for the release to take effect
+        return;
+    }
+    m_window.clearScriptedMouse();
     if (m_waitFrames > 0) {
         --m_waitFrames;
         return;
@@ -255,7 +284,7 @@ void Explorer::stepScript() {
         m_waitTiles = false;
     }
     // Commands run until one waits (frames, tiles) or asks for a screenshot, which the caller takes this frame.
-    while (!m_script.empty() && m_waitFrames == 0 && !m_waitTiles && !m_screenshot) {
+    while (!m_script.empty() && m_waitFrames == 0 && !m_waitTiles && !m_screenshot && m_mouse.empty()) {
         const ScriptCommand c = m_script.front();
         m_script.pop_front();
         if (c.name == "frames") {

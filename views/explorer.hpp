@@ -21,13 +21,15 @@ namespace attnscope::views {
 
 class GlWindow;
 class ModelWorker;
+class ViewAblationPanel;
+class ViewCalibrationPanel;
+class ViewCapturePanel;
 class ViewHeatmap;
 class ViewHeadGrid;
+template <typename T> class WorkerJob;
 
 // The bundled resources (organism, prompts): $ATTNSCOPE_RESOURCES, else the source tree's resources/.
 std::filesystem::path resourcesFolder();
-// Where captures made by the explorer go: $XDG_DATA_HOME/attnscope/runs (or ~/.local/share/attnscope/runs).
-std::filesystem::path runsFolder();
 
 class Explorer {
 public:
@@ -44,15 +46,17 @@ public:
     // Scripted interactions, run one step per frame by draw(); screenshots are taken by the caller (see
     // pendingScreenshot()) because the frame must be rendered first.
     void runScript(std::vector<ScriptCommand> script);
-    bool scriptDone() const { return m_script.empty() && m_waitFrames == 0 && !m_waitTiles; }
+    bool scriptDone() const { return m_script.empty() && m_waitFrames == 0 && !m_waitTiles && m_mouse.empty(); }
     std::optional<std::string> takeScreenshotRequest();
     // The regions a screenshot test inspects, as JSON: the heatmap's cell rectangle, the grid's, the run's shape.
-    std::string regionsJson() const;
+    std::string regionsJson();
     // A run is loading, a demo capture runs, or the heatmap still waits for tiles.
     bool busy() const;
     bool heatmapReady() const;
     ExplorerState& state() { return m_state; }
     ViewHeatmap* heatmap() { return m_heatmap; }
+    ViewHeadGrid* grid() { return m_grid; }
+    ModelWorker& worker() { return *m_worker; }
     const std::string& lastError() const { return m_lastError; }
 
 private:
@@ -68,9 +72,13 @@ private:
     ExplorerSettings m_settings;
     std::filesystem::path m_settingsFile;
     ExplorerState m_state;
+    std::unique_ptr<ModelWorker> m_worker; // before the views: panels hold jobs of it until they are destroyed
     std::vector<std::unique_ptr<ViewBase>> m_views;
     ViewHeatmap* m_heatmap = nullptr;
     ViewHeadGrid* m_grid = nullptr;
+    ViewCapturePanel* m_capture = nullptr;
+    ViewAblationPanel* m_ablation = nullptr;
+    ViewCalibrationPanel* m_calibration = nullptr;
     ViewOpenDialog m_openDialog;
 
     struct OpenJob {
@@ -79,7 +87,7 @@ private:
         std::unique_ptr<core::BackgroundJob<RunSnapshot>> job;
     };
     std::vector<OpenJob> m_opening;
-    std::unique_ptr<core::BackgroundJob<std::filesystem::path>> m_demo;
+    std::shared_ptr<WorkerJob<std::filesystem::path>> m_demo;
 
     std::string m_status, m_lastError;
     bool m_statusIsError = false;
@@ -90,6 +98,11 @@ private:
     bool m_waitTiles = false;
     std::chrono::steady_clock::time_point m_waitUntil;
     std::optional<std::string> m_screenshot;
+    struct MouseStep {
+        float x = 0, y = 0;
+        bool down = false;
+    };
+    std::deque<MouseStep> m_mouse; // scripted clicks, one step per frame
 };
 
 } // namespace attnscope::views

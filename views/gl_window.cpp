@@ -68,8 +68,23 @@ void GlWindow::beginFrame() {
     glfwPollEvents();
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
+    if (m_scripted) {
+        // After the backend wrote the real pointer's state, before ImGui reads it.
+        ImGuiIO& io = ImGui::GetIO();
+        io.MousePos = ImVec2(m_scriptedX, m_scriptedY);
+        io.MouseDown[0] = m_scriptedDown;
+    }
     ImGui::NewFrame();
 }
+
+void GlWindow::setScriptedMouse(float x, float y, bool leftDown) {
+    m_scripted = true;
+    m_scriptedX = x;
+    m_scriptedY = y;
+    m_scriptedDown = leftDown;
+}
+
+void GlWindow::clearScriptedMouse() { m_scripted = false; }
 
 void GlWindow::renderWithoutSwap() {
     ImGui::Render();

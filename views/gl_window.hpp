@@ -45,11 +45,17 @@ public:
     // Paths dropped on the window since the last call.
     std::vector<std::string> takeDroppedPaths();
     GLFWwindow* handle() const { return m_window; }
+    // Scripted input: from the next frame on, the mouse is at (x, y) with the left button down or up, whatever the
+    // real pointer does (tests under Xvfb have no pointer); clearScriptedMouse() gives it back.
+    void setScriptedMouse(float x, float y, bool leftDown);
+    void clearScriptedMouse();
 
 private:
     GLFWwindow* m_window = nullptr;
     std::string m_iniPath; // ImGui keeps a pointer to it
     std::vector<std::string> m_dropped;
+    bool m_scripted = false, m_scriptedDown = false;
+    float m_scriptedX = 0, m_scriptedY = 0;
 };
 
 // Writes an RGB screenshot as PNG (temporary name, renamed when complete). Throws FileError naming the path.
