@@ -148,9 +148,10 @@ void ViewSentences::drawMatrix(float side) {
     const int64_t N = m_data.sentences;
     const std::vector<float> m = shownMatrix(false);
     if (m.size() != size_t(N * N) || N == 0) return;
+    // The range leaves the diagonal out: a sentence's attention to itself dwarfs its links to earlier ones.
     std::vector<double> lower;
     for (int64_t i = 0; i < N; ++i)
-        for (int64_t j = 0; j <= i; ++j)
+        for (int64_t j = 0; j < i || (N == 1 && j == 0); ++j)
             lower.push_back(double(m[size_t(i * N + j)]));
     const auto [vmin, vmax] = finiteRange(lower);
     const float cell = std::max(2.0f, std::floor(side / float(N)));
@@ -170,7 +171,8 @@ void ViewSentences::drawMatrix(float side) {
         dl->AddRect(ImVec2(p.x, p.y + float(m_selected) * cell),
                     ImVec2(p.x + float(m_selected + 1) * cell, p.y + float(m_selected + 1) * cell),
                     IM_COL32(255, 60, 60, 255));
-    ImGui::Text("%s .. %s  (row attends to column)", formatMetricValue(vmin).c_str(), formatMetricValue(vmax).c_str());
+    ImGui::Text("%s .. %s off the diagonal (row -> column)", formatMetricValue(vmin).c_str(),
+                formatMetricValue(vmax).c_str());
     if (!hovered) return;
     const ImVec2 mouse = ImGui::GetIO().MousePos;
     const auto i = int64_t((mouse.y - p.y) / cell), j = int64_t((mouse.x - p.x) / cell);

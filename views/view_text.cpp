@@ -57,7 +57,7 @@ void ViewText::drawControls() {
     ImGui::EndDisabled();
 
     int scale = int(m_options.scale);
-    ImGui::SetNextItemWidth(110);
+    ImGui::SetNextItemWidth(140);
     ImGui::Combo("scale", &scale, "largest weight\0fixed\0");
     m_options.scale = ShadeScale(scale);
     ImGui::SameLine();
