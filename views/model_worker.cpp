@@ -1,5 +1,7 @@
 #include "model_worker.hpp"
 
+#include "thread_priority.hpp"
+
 #include "runtime/transformer.hpp"
 
 #include <ATen/Context.h>
@@ -44,6 +46,7 @@ protected:
         // Loaded on a thread of its own, as attnscope-cli does: jobs then run on a thread other than the loading
         // one (organism_model.hpp: on the loading thread the same work took 5-10x longer, in libgomp's spin-waits).
         std::thread([&] {
+            lowerThisThreadPriority();
             try {
                 loaded = core::Transformer::load(m_path, options);
             } catch (...) {
@@ -129,6 +132,7 @@ void ModelWorker::finish(WorkerJobBase& job, bool cancelled, std::string error) 
 }
 
 void ModelWorker::loop() {
+    lowerThisThreadPriority();
     for (;;) {
         std::shared_ptr<WorkerJobBase> job;
         {

@@ -1,5 +1,7 @@
 #include "tile_loader.hpp"
 
+#include "thread_priority.hpp"
+
 #include "errors.hpp"
 
 #include <algorithm>
@@ -73,6 +75,7 @@ bool TileLoader::stillWanted() const {
 }
 
 void TileLoader::run() {
+    lowerThisThreadPriority();
     std::unique_ptr<core::RunReader> reader;
     std::string openError;
     try {
