@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cfloat>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -274,7 +275,8 @@ void Explorer::stepScript() {
         if (m_mouse.empty()) m_waitFrames = 1; // one frame for the release to take effect
         return;
     }
-    m_window.clearScriptedMouse();
+    // A scripted session owns the mouse: the real pointer (Xvfb's sits mid-screen) must not hover anything.
+    if (!m_script.empty() || m_waitFrames > 0 || m_waitTiles) m_window.setScriptedMouse(-FLT_MAX, -FLT_MAX, false);
     if (m_waitFrames > 0) {
         --m_waitFrames;
         return;

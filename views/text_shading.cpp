@@ -1,6 +1,7 @@
 #include "text_shading.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cassert>
 #include <cmath>
 
@@ -61,7 +62,16 @@ TokenText tokenText(const core::RunTokens& tokens, int64_t index) {
     TokenText out;
     std::string raw;
     if (index >= 0 && size_t(index) < tokens.spans.size()) {
-        const auto [b, e] = tokens.spans[size_t(index)];
+        auto [b, e] = tokens.spans[size_t(index)];
+        // The gap before a token (word-level tokenizers leave spaces out of spans) belongs to it, so that words keep
+        // their spaces and newlines between them break lines.
+        if (index > 0) {
+            const int64_t previousEnd = tokens.spans[size_t(index - 1)][1];
+            const bool blank = previousEnd >= 0 && previousEnd < b && size_t(b) <= tokens.text.size() &&
+                               std::all_of(tokens.text.begin() + previousEnd, tokens.text.begin() + b,
+                                           [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+            if (blank) b = previousEnd;
+        }
         if (b >= 0 && e > b && size_t(e) <= tokens.text.size()) raw = tokens.text.substr(size_t(b), size_t(e - b));
     }
     if (raw.empty() && index >= 0 && size_t(index) < tokens.pieces.size()) raw = tokens.pieces[size_t(index)];

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <stb_image.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -66,7 +67,79 @@ test::CliResult runScript(const std::string& script, const std::vector<std::stri
     return runProgram(ATTNSCOPE_GUI, args);
 }
 
+int distance(const std::array<int, 3>& a, const std::array<int, 3>& b) {
+    return std::max({std::abs(a[0] - b[0]), std::abs(a[1] - b[1]), std::abs(a[2] - b[2])});
+}
+
+// Smallest channel distance from `c` to the colormap's 256 colours.
+int distanceToColormap(const std::array<int, 3>& c, views::Colormap map) {
+    int best = 255;
+    for (int i = 0; i < 256; ++i)
+        best = std::min(best, distance(c, views::colormapRgb8(map, float(i) / 255.0f)));
+    return best;
+}
+
+// Runs of pixels unlike `background` along a line: the cells a row or column of the grid crosses.
+int countSegments(const Image& img, int x0, int y0, int dx, int dy, int steps, const std::array<int, 3>& background) {
+    int segments = 0;
+    bool inside = false;
+    for (int i = 0; i < steps; ++i) {
+        const bool cell = distance(img.at(x0 + i * dx, y0 + i * dy), background) > 2;
+        segments += cell && !inside;
+        inside = cell;
+    }
+    return segments;
+}
+
 } // namespace
+
+TEST(ExplorerWindow, ClickedHeadShowsInTheHeatmapAndTheGridShowsEveryHead) {
+    privateFolders();
+    const auto shot = test::scratchDir("gui-click") / "shot.png";
+    const auto r = runScript("wait-tiles 60\nclick-grid 3 2\nwait-tiles 60\ncolormap magma\nframes 3\nscreenshot " +
+                                 shot.string() + "\nframes 1\n",
+                             {fixtureRun().string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const Image img = readPng(shot);
+    ASSERT_FALSE(img.rgb.empty());
+    const auto regions = nlohmann::json::parse(std::ifstream(shot.string() + ".json"));
+    // The click on grid cell (3, 2) went through ImGui's input and selected that head.
+    EXPECT_EQ(regions.at("layer"), 3);
+    EXPECT_EQ(regions.at("head"), 2);
+    EXPECT_EQ(regions.at("colormap"), "magma");
+
+    // Heatmap: at and below the diagonal every sampled pixel is a magma colour; above it, one mask colour.
+    const auto cells = regions.at("heatmap_cells");
+    const int hx = cells[0].get<int>(), hy = cells[1].get<int>(), hw = cells[2].get<int>(), hh = cells[3].get<int>();
+    ASSERT_GT(hw, 100);
+    ASSERT_GT(hh, 100);
+    int below = 0, onMap = 0;
+    std::set<std::array<int, 3>> above;
+    for (int j = 2; j < 40; ++j)
+        for (int i = 2; i < 40; ++i) {
+            const int x = hx + i * hw / 42, y = hy + j * hh / 42;
+            if (i < j - 1) {
+                ++below;
+                // 6/255: the polynomial colormap's neighbouring entries differ by up to 4/255, plus 8-bit rounding
+                // on the GPU and in the FBO-to-window copy.
+                onMap += distanceToColormap(img.at(x, y), views::Colormap::Magma) <= 6;
+            } else if (i > j + 1) {
+                above.insert(img.at(x, y));
+            }
+        }
+    EXPECT_GE(onMap, below * 98 / 100) << onMap << " of " << below << " samples below the diagonal are magma colours";
+    EXPECT_EQ(above.size(), 1u) << "cells above the causal diagonal are drawn in one mask colour";
+
+    // Grid: a line through the first row of cells crosses one cell per head, one through the first column one per
+    // layer; cells are separated by background gaps.
+    const auto grid = regions.at("grid_cells");
+    const int gx = grid[0].get<int>(), gy = grid[1].get<int>(), gw = grid[2].get<int>(), gh = grid[3].get<int>();
+    ASSERT_GT(gw, 50);
+    const std::array<int, 3> background = img.at(gx - 1, gy - 1);
+    const int cellH = gh / 4, cellW = gw / 8;
+    EXPECT_EQ(countSegments(img, gx - 1, gy + cellH / 2, 1, 0, gw + 2, background), 8);
+    EXPECT_EQ(countSegments(img, gx + cellW / 2, gy - 1, 0, 1, gh + 2, background), 4);
+}
 
 TEST(ExplorerWindow, ScriptedSessionScreenshotIsNotBlank) {
     privateFolders();

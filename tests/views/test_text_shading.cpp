@@ -128,6 +128,11 @@ TEST(TextShading, TokenText) {
     t.spans = {{0, 1}, {1, 3}};
     EXPECT_TRUE(tokenText(t, 1).breakBefore);
     EXPECT_EQ(tokenText(t, 1).text, "b");
+    // Word-level spans leave the spaces out: the blank gap before a word is its own.
+    t.text = "Mia hid  the";
+    t.spans = {{0, 3}, {4, 7}, {9, 12}};
+    EXPECT_EQ(tokenText(t, 1).text, " hid");
+    EXPECT_EQ(tokenText(t, 2).text, "  the");
 }
 
 TEST(TextShading, Wrap) {
