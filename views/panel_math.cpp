@@ -101,18 +101,7 @@ void SweepTable::set(int64_t layer, int64_t head, double value) {
     m_values[at] = value;
 }
 
-HeadMetric SweepTable::metric(const std::string& name) const {
-    HeadMetric m{name, m_values};
-    bool any = false;
-    for (double v : m.values)
-        if (std::isfinite(v)) {
-            m.vmin = any ? std::min(m.vmin, v) : v;
-            m.vmax = any ? std::max(m.vmax, v) : v;
-            any = true;
-        }
-    if (!any || m.vmax <= m.vmin) m.vmax = m.vmin + 1.0;
-    return m;
-}
+HeadMetric SweepTable::metric(const std::string& name) const { return makeHeadMetric(name, m_values); }
 
 void upsertMetric(std::vector<HeadMetric>& metrics, HeadMetric metric) {
     for (auto& m : metrics)

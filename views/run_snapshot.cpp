@@ -13,6 +13,19 @@ const HeadMetric* RunSnapshot::metric(const std::string& name) const {
     return nullptr;
 }
 
+HeadMetric makeHeadMetric(std::string name, std::vector<double> values) {
+    HeadMetric m{std::move(name), std::move(values)};
+    bool any = false;
+    for (double v : m.values)
+        if (std::isfinite(v)) {
+            m.vmin = any ? std::min(m.vmin, v) : v;
+            m.vmax = any ? std::max(m.vmax, v) : v;
+            any = true;
+        }
+    if (!any || m.vmax <= m.vmin) m.vmax = m.vmin + 1.0;
+    return m;
+}
+
 RunSnapshot loadRunSnapshot(const std::filesystem::path& path, int64_t maxThumbSide) {
     core::RunReader run(path, 64ull << 20);
     RunSnapshot s;
@@ -22,16 +35,7 @@ RunSnapshot loadRunSnapshot(const std::filesystem::path& path, int64_t maxThumbS
     s.summary = run.summary();
     s.output = run.output();
     for (const auto& name : core::headMetricNames(run)) {
-        HeadMetric m{name, core::headMetricValues(run, name)};
-        bool any = false;
-        for (double v : m.values)
-            if (std::isfinite(v)) {
-                m.vmin = any ? std::min(m.vmin, v) : v;
-                m.vmax = any ? std::max(m.vmax, v) : v;
-                any = true;
-            }
-        if (!any || m.vmax <= m.vmin) m.vmax = m.vmin + 1.0;
-        s.metrics.push_back(std::move(m));
+        s.metrics.push_back(makeHeadMetric(name, core::headMetricValues(run, name)));
     }
     for (const auto& name : s.summary.analyses) {
         if (name == "anchors") s.anchors = run.analysis(name);

@@ -20,6 +20,9 @@ struct HeadMetric {
     double vmin = 0, vmax = 1; // over the finite values
 };
 
+// A metric with its range over the finite values (vmax = vmin + 1 when there are none or all are equal).
+HeadMetric makeHeadMetric(std::string name, std::vector<double> values);
+
 struct RunSnapshot {
     std::filesystem::path path;
     core::RunModelInfo model;

@@ -1,5 +1,7 @@
 #include "view_ablation_panel.hpp"
 
+#include "distribution_table.hpp"
+
 #include "errors.hpp"
 #include "intervene/edit_hook.hpp"
 #include "jobs/progress.hpp"
@@ -194,26 +196,7 @@ void ViewAblationPanel::drawPreview() {
     ImGui::Text("loss %.4f -> %.4f  (delta %+.4f nats)", p.baseLoss, p.metrics.loss, p.metrics.deltaLoss);
     ImGui::Text("KL(base || ablated) %.4g   Ships %.4g", p.metrics.kl, p.metrics.ships);
     ImGui::Text("logit of %s at the last position: %+.4f", piece(p.target).c_str(), p.metrics.logitDiff);
-    if (ImGui::BeginTable("next", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
-        ImGui::TableSetupColumn("next token");
-        ImGui::TableSetupColumn("before");
-        ImGui::TableSetupColumn("after");
-        ImGui::TableHeadersRow();
-        for (const auto& row : compareDistributions(p.before, p.after)) {
-            ImGui::TableNextRow();
-            ImGui::TableSetColumnIndex(0);
-            ImGui::TextUnformatted(piece(row.id).c_str());
-            for (int c = 0; c < 2; ++c) {
-                ImGui::TableSetColumnIndex(1 + c);
-                const float v = c == 0 ? row.before : row.after;
-                if (std::isnan(v))
-                    ImGui::TextDisabled("-");
-                else
-                    ImGui::ProgressBar(v, ImVec2(-1, 0), fmt::format("{:.1f} %", 100.0 * v).c_str());
-            }
-        }
-        ImGui::EndTable();
-    }
+    drawDistributionTable(compareDistributions(p.before, p.after), piece);
 }
 
 void ViewAblationPanel::drawContent() {

@@ -1,5 +1,7 @@
 #include "view_calibration_panel.hpp"
 
+#include "distribution_table.hpp"
+
 #include "capture/capture_job.hpp"
 #include "heatmap_canvas.hpp"
 #include "intervene/calibration_experiment.hpp"
@@ -193,28 +195,10 @@ void ViewCalibrationPanel::drawDistribution() {
     ImGui::Text("Next token %s (click a token to choose another):", at.c_str());
     auto rows = compareDistributions(storedTopK(before.output, pos), storedTopK(after.output, pos));
     if (rows.size() > size_t(kShownTokens)) rows.resize(size_t(kShownTokens));
-    if (ImGui::BeginTable("next", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
-        ImGui::TableSetupColumn("token");
-        ImGui::TableSetupColumn("before");
-        ImGui::TableSetupColumn("after");
-        ImGui::TableHeadersRow();
-        for (const auto& row : rows) {
-            ImGui::TableNextRow();
-            ImGui::TableSetColumnIndex(0);
-            const auto it = m_pieces.find(row.id);
-            ImGui::TextUnformatted(it == m_pieces.end() ? fmt::format("#{}", row.id).c_str()
-                                                        : ("'" + it->second + "'").c_str());
-            for (int c = 0; c < 2; ++c) {
-                ImGui::TableSetColumnIndex(1 + c);
-                const float v = c == 0 ? row.before : row.after;
-                if (std::isnan(v))
-                    ImGui::TextDisabled("-");
-                else
-                    ImGui::ProgressBar(v, ImVec2(-1, 0), fmt::format("{:.1f} %", 100.0 * v).c_str());
-            }
-        }
-        ImGui::EndTable();
-    }
+    drawDistributionTable(rows, [this](int32_t id) {
+        const auto it = m_pieces.find(id);
+        return it == m_pieces.end() ? fmt::format("#{}", id) : "'" + it->second + "'";
+    });
 }
 
 void ViewCalibrationPanel::drawHeatmaps() {
