@@ -2,6 +2,7 @@
 // `attnscope-cli analyze` runs), each in its own child process, against the capture of the same run as the baseline,
 // then of one `analyze` call computing and writing them all. Not a test.
 //   bench_analyze [MODEL [T]]   (default: stories260K, T = 16384)
+#include "bench_common.hpp"
 #include "analysis/attention_source.hpp"
 #include "capture/capture_job.hpp"
 #include "child_process.hpp"
@@ -22,13 +23,11 @@
 using namespace attnscope::core;
 using attnscope::bench::measureInChild;
 
+using attnscope::bench::since;
+
 namespace {
 
 constexpr double kMemoryBoundGiB = 2.5; // issue 5: a 16K-token run analysed without full maps stays under this
-
-double since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 } // namespace
 
@@ -37,7 +36,7 @@ int main(int argc, char** argv) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     const std::string model =
         argc > 1 ? argv[1]
-                 : (std::filesystem::path(ATTNSCOPE_SHARED_DIR) / "models/stories260K/stories260K.gguf").string();
+                 : attnscope::bench::stories260K().string();
     const int64_t T = argc > 2 ? std::atoll(argv[2]) : 16384;
     const auto run =
         std::filesystem::temp_directory_path() / ("bench-analyze-" + std::to_string(::getpid()) + ".attn.h5");

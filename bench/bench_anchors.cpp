@@ -3,6 +3,7 @@
 // The trace is built of plain sentences until it holds the requested sentences and about the requested tokens.
 // Not a test.
 //   bench_anchors [MODEL [SENTENCES [TOKENS]]]   (default: stories260K, 40 sentences, 1500 tokens)
+#include "bench_common.hpp"
 #include "analysis/sentence_spans.hpp"
 #include "capture/capture_job.hpp"
 #include "child_process.hpp"
@@ -23,11 +24,9 @@
 using namespace attnscope::core;
 using attnscope::bench::measureInChild;
 
-namespace {
+using attnscope::bench::since;
 
-double since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
+namespace {
 
 // `sentences` sentences whose words are drawn in turn from a small story vocabulary, each as long as it takes for the
 // whole to reach about `tokens` tokens.
@@ -57,7 +56,7 @@ int main(int argc, char** argv) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     const std::string model =
         argc > 1 ? argv[1]
-                 : (std::filesystem::path(ATTNSCOPE_SHARED_DIR) / "models/stories260K/stories260K.gguf").string();
+                 : attnscope::bench::stories260K().string();
     const int64_t sentences = argc > 2 ? std::atoll(argv[2]) : 40, tokens = argc > 3 ? std::atoll(argv[3]) : 1500;
     const auto run =
         std::filesystem::temp_directory_path() / ("bench-anchors-" + std::to_string(::getpid()) + ".attn.h5");

@@ -2,6 +2,7 @@
 // against (a) the same forward with no probe and (b) an eager baseline that keeps every layer's [H,T,T] map, as
 // Hugging Face's output_attentions does. Each configuration runs in its own child process so that peak RSS is
 // its own. Prints ratios against the baselines measured in the same run. Not a test.
+#include "bench_common.hpp"
 #include "capture/capture_job.hpp"
 #include "child_process.hpp"
 #include "jobs/process_setup.hpp"
@@ -107,7 +108,7 @@ void benchModel(const std::string& model, const std::string& label, const std::v
 int main(int argc, char** argv) {
     configureProcess();
     std::setvbuf(stdout, nullptr, _IOLBF, 0); // partial results survive an interrupted run
-    const std::string stories = (std::filesystem::path(ATTNSCOPE_SHARED_DIR) / "models/stories260K/stories260K.gguf").string();
+    const std::string stories = attnscope::bench::stories260K().string();
     fmt::print("bench_capture: capture (stats, pyramids, Q/K; --full never) vs. forward without probe vs. eager "
                "keep-all; each in its own process\n");
     // bench_capture [MODEL|random [T...]]: one model (and chosen lengths) instead of the default table.

@@ -1,5 +1,6 @@
 // Forward throughput: our block-wise attention vs. one eager softmax(QKᵀ)V, and the cost of an attached hook.
 // Prints tokens/s and ratios against the eager baseline measured in the same process. Not a test.
+#include "bench_common.hpp"
 #include "model/model_files.hpp"
 #include "jobs/process_setup.hpp"
 #include "random_llama.hpp"
@@ -69,7 +70,7 @@ int main(int argc, char** argv) {
     Transformer threadsProbe(attnscope::bench::randomLlama(), RuntimeOptions{}); // sets the thread count as every model does
     fmt::print("bench_forward: median of {} interleaved runs, {} threads; ratios > 1.00x mean faster than eager\n",
                reps, at::get_num_threads());
-    const std::filesystem::path stories = std::filesystem::path(ATTNSCOPE_SHARED_DIR) / "models/stories260K/stories260K.gguf";
+    const std::filesystem::path stories = attnscope::bench::stories260K();
     if (std::filesystem::exists(stories))
         benchModel("stories260K", [&] { return loadModelFiles(stories); }, reps);
     else

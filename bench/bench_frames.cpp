@@ -4,6 +4,7 @@
 // run's (the baseline): views ask only for the tiles on screen, so the ratios should stay near 1. Not a test.
 //   bench_frames [MODEL [T]]   (default: stories260K from ../shared, else the organism; T = 32768)
 // Targets (issue 8): at 32K, p95 frame <= 20 ms, first heatmap <= 1.5 s, no frame over 50 ms while a capture runs.
+#include "bench_common.hpp"
 #include "child_process.hpp"
 #include "jobs/process_setup.hpp"
 #include "long_run.hpp"
@@ -45,7 +46,7 @@ std::map<std::string, double> benchFrames(const std::filesystem::path& run) {
 int main(int argc, char** argv) {
     attnscope::core::configureProcess();
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    const auto stories = std::filesystem::path(ATTNSCOPE_SHARED_DIR) / "models/stories260K/stories260K.gguf";
+    const auto stories = attnscope::bench::stories260K();
     const std::string model = argc > 1                          ? argv[1]
                               : std::filesystem::exists(stories) ? stories.string()
                                                                  : std::string(ATTNSCOPE_RESOURCES_DIR "/models/organism");

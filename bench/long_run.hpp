@@ -1,6 +1,7 @@
 #pragma once
 // A long run for benchmarks: T deterministic token ids (no real text needed at these lengths) captured without full
 // maps. Returns the capture's seconds.
+#include "bench_common.hpp"
 #include "capture/capture_job.hpp"
 #include "runtime/transformer.hpp"
 
@@ -24,7 +25,7 @@ inline double captureLongRun(const std::string& model, int64_t T, const std::fil
     c.out = out;
     const auto t0 = std::chrono::steady_clock::now();
     core::captureRun(*m, c);
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return since(t0);
 }
 
 } // namespace attnscope::bench

@@ -49,7 +49,7 @@ public:
     bool scriptDone() const { return m_script.empty() && m_waitFrames == 0 && !m_waitTiles && m_mouse.empty(); }
     std::optional<std::string> takeScreenshotRequest();
     // The regions a screenshot test inspects, as JSON: the heatmap's cell rectangle, the grid's, the run's shape.
-    std::string regionsJson();
+    std::string regionsJson() const;
     // A run is loading, a demo capture runs, or the heatmap still waits for tiles.
     bool busy() const;
     bool heatmapReady() const;

@@ -38,7 +38,7 @@ void Explorer::scriptViewCommand(const ScriptCommand& c) {
     }
 }
 
-std::string Explorer::regionsJson() {
+std::string Explorer::regionsJson() const {
     nlohmann::json j;
     if (m_state.run) {
         j["layers"] = m_state.run.snapshot->layers();
@@ -52,7 +52,7 @@ std::string Explorer::regionsJson() {
     const ScreenRect cells = canvas.cellsRect();
     j["heatmap_cells"] = rectJson(cells.x0, cells.y0, cells.x1, cells.y1);
     j["heatmap_level"] = canvas.level();
-    j["colormap"] = std::string(colormapName(m_heatmap->canvas().style().colormap));
+    j["colormap"] = std::string(colormapName(canvas.style().colormap));
     const GridRect grid = m_grid->cellsScreenRect();
     j["grid_cells"] = rectJson(grid.x0, grid.y0, grid.x1, grid.y1);
     j["grid_gap"] = m_grid->layout().options().gap;

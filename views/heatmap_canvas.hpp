@@ -51,6 +51,7 @@ public:
               float width = 0, float height = 0);
 
     HeatmapStyle& style() { return m_style; }
+    const HeatmapStyle& style() const { return m_style; }
     const std::shared_ptr<HeatmapCamera>& camera() const { return m_camera; }
     void setCamera(std::shared_ptr<HeatmapCamera> camera);
 

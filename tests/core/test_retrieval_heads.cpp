@@ -23,6 +23,13 @@ using test::organism;
 
 namespace {
 
+// Position of head (layer, head) in a ranking, best first (ranked.size() when absent).
+std::ptrdiff_t rankOf(const std::vector<core::RankedHead>& ranked, int64_t layer, int64_t head) {
+    return std::find_if(ranked.begin(), ranked.end(),
+                        [&](const core::RankedHead& h) { return h.layer == layer && h.head == head; }) -
+           ranked.begin();
+}
+
 core::RetrievalResult run(const std::vector<core::NeedleCase>& needles, std::vector<int64_t> lengths,
                           std::vector<int64_t> depths) {
     core::RetrievalParams p;
@@ -120,9 +127,7 @@ TEST(RetrievalHeads, CopyNeedlesFindTheOrganismsInductionHead) {
     const double score = r.score.at(best.layer, best.head);
     EXPECT_GT(score, r.params.threshold) << "L" << best.layer << "H" << best.head;
     const auto ranked = core::rankHeads(r.score, -1.0);
-    const auto rank = std::find_if(ranked.begin(), ranked.end(), [&](const core::RankedHead& h) {
-                          return h.layer == best.layer && h.head == best.head;
-                      }) - ranked.begin();
+    const auto rank = rankOf(ranked, best.layer, best.head);
     EXPECT_LT(rank, 2) << "L" << best.layer << "H" << best.head << " scores " << score << ", the best "
                        << ranked[0].score;
     // A retrieval head of the classification, and so is its KV head.
@@ -177,8 +182,6 @@ TEST(RetrievalHeads, FindsTheRetrievalHeadTheOrganismsEvaluationNames) {
     const double score = r.score.at(best.layer, best.head);
     EXPECT_GT(score, r.params.threshold) << "L" << best.layer << "H" << best.head;
     const auto ranked = core::rankHeads(r.score, -1.0);
-    const auto rank = std::find_if(ranked.begin(), ranked.end(), [&](const core::RankedHead& h) {
-                          return h.layer == best.layer && h.head == best.head;
-                      }) - ranked.begin();
+    const auto rank = rankOf(ranked, best.layer, best.head);
     EXPECT_LT(rank, 3) << "L" << best.layer << "H" << best.head << " scores " << score;
 }
