@@ -1,0 +1,30 @@
+#pragma once
+// `attnscope-cli figure`'s pieces shared by its files: the parsed options and one writer per figure kind.
+#include "colormap_path.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace attnscope::core {
+class RunReader;
+}
+
+namespace attnscope::app {
+
+struct FigureArgs {
+    std::string run, view, out, range, metric, colormap = "viridis", scale = "linear", format = "png", reduce = "mean";
+    std::string retrieval; // a `retrieval --out PREFIX` JSON for --view retrieval and --all
+    int64_t layer = -1, head = -1, token = -1;
+    double clipMax = 0.0, dpi = 96.0, width = 720.0;
+    bool all = false;
+};
+
+// Throw core::ArgumentError (one sentence) for an unknown colormap or a run without the data a figure needs.
+views::Colormap colormapArg(const std::string& name);
+void writeHeatmapFigure(core::RunReader& run, const FigureArgs& a, int64_t layer, int64_t head, const std::string& out);
+void writeGridFigure(core::RunReader& run, const std::string& metric, const FigureArgs& a, const std::string& out);
+void writeTextFigure(core::RunReader& run, const FigureArgs& a, int64_t layer, int64_t head, const std::string& out);
+// Writes every figure the run has data for into the folder a.out, with index.md.
+void writeAllFigures(core::RunReader& run, const FigureArgs& a);
+
+} // namespace attnscope::app

@@ -1,0 +1,86 @@
+// The writers of `attnscope-cli figure`: options -> a figure's spec -> loadX, xFigureSize, paintX -> writeFigure.
+#include "cli_figure.hpp"
+
+#include "errors.hpp"
+#include "figure_head_grid.hpp"
+#include "figure_heatmap.hpp"
+#include "figure_text_view.hpp"
+#include "figure_writer.hpp"
+#include "run_export.hpp"
+#include "store/run_reader.hpp"
+
+#include <QtGui/QPainter>
+
+namespace attnscope::app {
+
+views::Colormap colormapArg(const std::string& name) {
+    if (auto map = views::colormapFromName(name)) return *map;
+    throw core::ArgumentError("Unknown colormap '" + name + "': use viridis, magma, inferno, plasma or gray.");
+}
+
+void writeHeatmapFigure(core::RunReader& run, const FigureArgs& a, int64_t layer, int64_t head,
+                        const std::string& out) {
+    figure::HeatmapSpec s;
+    s.layer = layer;
+    s.head = head;
+    if (!a.range.empty()) {
+        const importers::CellRange r = importers::parseCellRange(a.range);
+        s.q0 = r.q0, s.q1 = r.q1, s.k0 = r.k0, s.k1 = r.k1;
+    }
+    s.colormap = colormapArg(a.colormap);
+    s.scale = figure::heatmapScaleFromName(a.scale);
+    s.clipMax = a.clipMax;
+    s.cellMax = a.reduce == "max";
+    const figure::HeatmapData data = figure::loadHeatmap(run, s);
+    figure::writeFigure(out, {figure::heatmapFigureSize(data), a.dpi},
+                        [&](QPainter& p) { figure::paintHeatmap(p, data); });
+}
+
+void writeGridFigure(core::RunReader& run, const std::string& metric, const FigureArgs& a, const std::string& out) {
+    const figure::HeadGridData data = figure::loadHeadGrid(run, metric, colormapArg(a.colormap), a.clipMax);
+    figure::writeFigure(out, {figure::headGridFigureSize(data), a.dpi},
+                        [&](QPainter& p) { figure::paintHeadGrid(p, data); });
+}
+
+namespace {
+
+// "t0:t1" (either end may be left out) as the text view's token window.
+void parseTokenWindow(const std::string& range, figure::TextFigureSpec& s) {
+    const auto colon = range.find(':');
+    auto number = [&](const std::string& part, int64_t fallback) {
+        if (part.empty()) return fallback;
+        size_t used = 0;
+        int64_t v = -1;
+        try {
+            v = std::stoll(part, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != part.size() || v < 0)
+            throw core::ArgumentError("The text view's --range '" + range + "' is not t0:t1 (token indices).");
+        return v;
+    };
+    if (colon == std::string::npos || range.find(':', colon + 1) != std::string::npos)
+        throw core::ArgumentError("The text view's --range '" + range + "' is not t0:t1 (token indices).");
+    s.t0 = number(range.substr(0, colon), 0);
+    s.t1 = number(range.substr(colon + 1), -1);
+}
+
+} // namespace
+
+void writeTextFigure(core::RunReader& run, const FigureArgs& a, int64_t layer, int64_t head, const std::string& out) {
+    figure::TextFigureSpec s;
+    s.layer = layer;
+    s.head = head;
+    s.query = a.token;
+    s.metric = a.metric == "attention" ? std::string() : a.metric;
+    if (!a.range.empty()) parseTokenWindow(a.range, s);
+    s.colormap = colormapArg(a.colormap);
+    s.clipMax = a.clipMax;
+    s.widthPx = a.width;
+    const figure::TextFigureData data = figure::loadTextFigure(run, s);
+    figure::writeFigure(out, {figure::textFigureSize(data), a.dpi},
+                        [&](QPainter& p) { figure::paintTextFigure(p, data); });
+}
+
+} // namespace attnscope::app
