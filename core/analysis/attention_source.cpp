@@ -1,5 +1,6 @@
 #include "analysis/attention_source.hpp"
 
+#include "analysis/qk_rows.hpp"
 #include "errors.hpp"
 #include "store/run_reader.hpp"
 
@@ -31,6 +32,7 @@ float DenseAttention::at(int64_t layer, int64_t head, int64_t query, int64_t key
 }
 
 RunAttention::RunAttention(RunReader& reader) : m_reader(reader) {}
+RunAttention::~RunAttention() = default;
 int64_t RunAttention::layers() const { return m_reader.model().nLayers; }
 int64_t RunAttention::heads() const { return m_reader.model().nHeads; }
 int64_t RunAttention::length() const { return m_reader.layout().tokens; }
@@ -39,13 +41,21 @@ void RunAttention::rows(int64_t layer, int64_t head, int64_t row0, int64_t count
     const int64_t T = length();
     assert(row0 >= 0 && count >= 0 && row0 + count <= T && "RunAttention: rows outside the map");
     assert(static_cast<int64_t>(out.size()) >= count * T && "RunAttention: output too small");
-    // Square tiles of `count` cells along the row strip; columns past the diagonal are zero and need no read.
-    std::fill(out.begin(), out.begin() + count * T, 0.0f);
-    for (int64_t col0 = 0; col0 < std::min(T, row0 + count); col0 += count) {
-        Tile t = m_reader.tile(layer, head, 0, row0, col0, count);
-        for (int64_t r = 0; r < t.rows; ++r)
-            std::copy_n(t.values.begin() + r * t.cols, t.cols, out.begin() + r * T + col0);
+    if (layer < 0 || layer >= layers() || head < 0 || head >= heads())
+        throw ArgumentError(fmt::format("Run file '{}' has no layer {}, head {}.", m_reader.path().string(), layer,
+                                        head));
+    if (!m_reader.layout().fullProbs && m_reader.layout().qk) {
+        if (!m_qk) m_qk = std::make_unique<QkRows>(m_reader);
+        m_qk->rows(layer, head, row0, count, out);
+        return;
     }
+    // Full maps (or neither, which block() refuses): one read of the strip left of the diagonal, not a tile cache.
+    std::fill(out.begin(), out.begin() + count * T, 0.0f);
+    if (count == 0) return;
+    const int64_t cols = row0 + count; // columns past the last row's diagonal are zero
+    const std::vector<float> strip = m_reader.block(layer, head, row0, 0, count, cols);
+    for (int64_t r = 0; r < count; ++r)
+        std::copy_n(strip.begin() + r * cols, cols, out.begin() + r * T);
 }
 
 } // namespace attnscope::core

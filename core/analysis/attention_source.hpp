@@ -9,6 +9,7 @@
 
 namespace attnscope::core {
 
+class QkRows;
 class RunReader;
 
 class AttentionSource {
@@ -39,11 +40,13 @@ private:
     std::vector<float> m_probs;
 };
 
-// A run file's maps: the stored full maps when the run kept them, else rows recomputed exactly from Q/K/LSE
-// (RunReader::tile at level 0). The reader must outlive the source.
+// A run file's maps: the stored full maps when the run kept them, else rows recomputed exactly from Q/K/LSE (the
+// same floats as RunReader::block, through QkRows: one layer's K held, no tile cache). The reader must outlive the
+// source. Throws (from rows()) UnsupportedError when the run stores neither full maps nor Q/K.
 class RunAttention final : public AttentionSource {
 public:
     explicit RunAttention(RunReader& reader);
+    ~RunAttention() override;
     int64_t layers() const override;
     int64_t heads() const override;
     int64_t length() const override;
@@ -52,6 +55,7 @@ public:
 
 private:
     RunReader& m_reader;
+    std::unique_ptr<QkRows> m_qk; // made on the first recomputed row
 };
 
 } // namespace attnscope::core

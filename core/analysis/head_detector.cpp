@@ -1,6 +1,5 @@
 #include "analysis/head_detector.hpp"
 
-#include "analysis/head_rows.hpp"
 #include "errors.hpp"
 
 #include <fmt/format.h>
@@ -11,8 +10,6 @@
 #include <vector>
 
 namespace attnscope::core {
-
-namespace {
 
 // The keys where D[q, :] = 1, visited per query row. Positions are kept per id (O(T) memory), so a row costs its
 // matches rather than T, and a sequence of one repeated id does not build a T x T list.
@@ -43,6 +40,8 @@ private:
     std::unordered_map<int32_t, std::vector<int64_t>> m_positions;
 };
 
+namespace {
+
 // Python's round(x, 3) up to the last bit of x: ties go to even.
 double round3(double x) {
     return std::nearbyint(x * 1000.0) / 1000.0;
@@ -50,43 +49,65 @@ double round3(double x) {
 
 } // namespace
 
-HeadScores detectHead(AttentionSource& source, std::span<const int32_t> tokens, DetectionPattern pattern,
-                      const HeadDetectorParams& params) {
-    const int64_t L = source.layers(), H = source.heads(), T = source.length();
+HeadDetectorVisitor::HeadDetectorVisitor(const AttentionSource& source, std::span<const int32_t> tokens,
+                                         DetectionPattern pattern, const HeadDetectorParams& params)
+    : m_length(source.length()), m_params(params) {
+    const int64_t L = source.layers(), H = source.heads(), T = m_length;
     if (int64_t(tokens.size()) != T)
         throw ArgumentError(
             fmt::format("{} token ids were given for an attention map of {} tokens.", tokens.size(), T));
     if (T < 2) throw ArgumentError("Head detection needs a sequence of at least 2 tokens.");
-    const PatternKeys keys(tokens, pattern);
+    m_keys = std::make_unique<PatternKeys>(tokens, pattern);
+    m_onPattern.assign(size_t(L * H), 0.0), m_total = m_onPattern, m_absDiff = m_onPattern;
+    m_shape = HeadScores(L, H);
+}
+
+HeadDetectorVisitor::~HeadDetectorVisitor() = default;
+
+void HeadDetectorVisitor::visit(int64_t layer, int64_t head, int64_t row0, int64_t count,
+                                std::span<const float> rows) {
+    const HeadDetectorParams& params = m_params;
     auto excluded = [&](int64_t q, int64_t k) {
         return (params.excludeBos && k == 0) || (params.excludeCurrentToken && k == q);
     };
-    HeadScores scores(L, H);
-    HeadRows rows(source);
-    for (int64_t l = 0; l < L; ++l)
-        for (int64_t h = 0; h < H; ++h) {
-            double onPattern = 0, total = 0, absDiff = 0;
-            rows.forEachRow(l, h, 0, T, [&](int64_t q, std::span<const float> row) {
-                double rowSum = 0;
-                for (int64_t k = 0; k <= q; ++k)
-                    if (!excluded(q, k)) rowSum += row[size_t(k)];
-                double hit = 0, hitDiff = 0;
-                keys.forEach(q, [&](int64_t k) {
-                    if (excluded(q, k)) return;
-                    const double a = row[size_t(k)];
-                    hit += a;
-                    hitDiff += std::abs(a - 1.0) - a; // |A - 1| replaces the |A - 0| counted in rowSum
-                });
-                onPattern += hit;
-                total += rowSum;
-                absDiff += rowSum + hitDiff;
-            });
-            if (params.errorMeasure == ErrorMeasure::Mul)
-                scores.at(l, h) = total > 0 ? onPattern / total : std::numeric_limits<double>::quiet_NaN();
-            else
-                scores.at(l, h) = 1.0 - (params.roundAbs ? round3(absDiff / double(T)) : absDiff / double(T));
-        }
+    const size_t at = size_t(layer * m_shape.heads + head);
+    double &onPattern = m_onPattern[at], &total = m_total[at], &absDiff = m_absDiff[at];
+    for (int64_t i = 0; i < count; ++i) {
+        const int64_t q = row0 + i;
+        const float* row = rows.data() + i * m_length;
+        double rowSum = 0;
+        for (int64_t k = 0; k <= q; ++k)
+            if (!excluded(q, k)) rowSum += row[k];
+        double hit = 0, hitDiff = 0;
+        m_keys->forEach(q, [&](int64_t k) {
+            if (excluded(q, k)) return;
+            const double a = row[k];
+            hit += a;
+            hitDiff += std::abs(a - 1.0) - a; // |A - 1| replaces the |A - 0| counted in rowSum
+        });
+        onPattern += hit;
+        total += rowSum;
+        absDiff += rowSum + hitDiff;
+    }
+}
+
+HeadScores HeadDetectorVisitor::result() const {
+    HeadScores scores = m_shape;
+    const double T = double(m_length);
+    for (size_t i = 0; i < scores.values.size(); ++i)
+        if (m_params.errorMeasure == ErrorMeasure::Mul)
+            scores.values[i] =
+                m_total[i] > 0 ? m_onPattern[i] / m_total[i] : std::numeric_limits<double>::quiet_NaN();
+        else
+            scores.values[i] = 1.0 - (m_params.roundAbs ? round3(m_absDiff[i] / T) : m_absDiff[i] / T);
     return scores;
+}
+
+HeadScores detectHead(AttentionSource& source, std::span<const int32_t> tokens, DetectionPattern pattern,
+                      const HeadDetectorParams& params) {
+    HeadDetectorVisitor visitor(source, tokens, pattern, params);
+    streamRows(source, visitor);
+    return visitor.result();
 }
 
 } // namespace attnscope::core

@@ -3,9 +3,12 @@
 // from the token ids — previous-token, duplicate-token or induction heads.
 #include "analysis/attention_source.hpp"
 #include "analysis/head_scores.hpp"
+#include "analysis/row_pass.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <vector>
 
 namespace attnscope::core {
 
@@ -32,5 +35,26 @@ struct HeadDetectorParams {
 // TransformerLens divides 0 by 0). Throws ArgumentError when tokens.size() != T or T < 2.
 HeadScores detectHead(AttentionSource& source, std::span<const int32_t> tokens, DetectionPattern pattern,
                       const HeadDetectorParams& params = {});
+
+class PatternKeys;
+
+// detectHead as a row visitor, for one pass that feeds several analyses (row_pass.hpp); detectHead runs it alone.
+// tokens must outlive it. Throws what detectHead throws.
+class HeadDetectorVisitor final : public RowVisitor {
+public:
+    HeadDetectorVisitor(const AttentionSource& source, std::span<const int32_t> tokens, DetectionPattern pattern,
+                        const HeadDetectorParams& params = {});
+    ~HeadDetectorVisitor() override;
+    int64_t rowEnd() const override { return m_length; }
+    void visit(int64_t layer, int64_t head, int64_t row0, int64_t count, std::span<const float> rows) override;
+    HeadScores result() const;
+
+private:
+    int64_t m_length;
+    HeadDetectorParams m_params;
+    std::unique_ptr<PatternKeys> m_keys;
+    std::vector<double> m_onPattern, m_total, m_absDiff; // [L][H]
+    HeadScores m_shape;
+};
 
 } // namespace attnscope::core

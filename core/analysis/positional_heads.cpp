@@ -1,9 +1,10 @@
 #include "analysis/positional_heads.hpp"
 
-#include "analysis/head_rows.hpp"
 #include "errors.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace attnscope::core {
 
@@ -19,69 +20,102 @@ int64_t argmaxCausal(std::span<const float> row, int64_t q) {
 
 } // namespace
 
-PositionalHeads positionalHeads(AttentionSource& source, const PositionalParams& params) {
-    const int64_t L = source.layers(), H = source.heads(), T = source.length();
-    PositionalHeads out{params.minShare, HeadScores(L, H), std::vector<int64_t>(size_t(L * H)), {}};
-    HeadRows rows(source);
-    std::vector<int64_t> counts(static_cast<size_t>(T)); // counts[d]: rows whose maximum is d keys before the query
-    for (int64_t l = 0; l < L; ++l)
-        for (int64_t h = 0; h < H; ++h) {
-            std::fill(counts.begin(), counts.end(), 0);
-            rows.forEachRow(l, h, 0, T,
-                            [&](int64_t q, std::span<const float> row) { ++counts[size_t(q - argmaxCausal(row, q))]; });
-            int64_t best = 0; // ascending distance with a strict > keeps the offset nearer the diagonal on ties
-            for (int64_t d = 1; d < T; ++d)
-                if (counts[size_t(d)] > counts[size_t(best)]) best = d;
-            out.share.at(l, h) = double(counts[size_t(best)]) / double(T);
-            out.offset[size_t(l * H + h)] = -best;
-        }
-    out.positional.resize(out.share.values.size());
-    for (size_t i = 0; i < out.positional.size(); ++i)
-        out.positional[i] = out.share.values[i] >= params.minShare ? 1 : 0;
-    return out;
+PositionalVisitor::PositionalVisitor(const AttentionSource& source, const PositionalParams& params)
+    : m_heads(source.heads()), m_length(source.length()), m_counts(size_t(m_heads * m_length)),
+      m_out{params.minShare, HeadScores(source.layers(), m_heads), std::vector<int64_t>(size_t(source.layers() * m_heads)),
+            std::vector<uint8_t>(size_t(source.layers() * m_heads))} {}
+
+void PositionalVisitor::visit(int64_t, int64_t head, int64_t row0, int64_t count, std::span<const float> rows) {
+    int64_t* counts = m_counts.data() + head * m_length;
+    for (int64_t i = 0; i < count; ++i) {
+        const int64_t q = row0 + i;
+        ++counts[q - argmaxCausal(rows.subspan(size_t(i * m_length), size_t(m_length)), q)];
+    }
 }
 
-HeadScores headConfidence(AttentionSource& source, std::span<const int32_t> tokens, const ConfidenceParams& params) {
-    const int64_t L = source.layers(), H = source.heads(), T = source.length();
-    std::vector<uint8_t> counted(size_t(T), 1);
+void PositionalVisitor::layerDone(int64_t layer) {
+    for (int64_t h = 0; h < m_heads; ++h) {
+        int64_t* counts = m_counts.data() + h * m_length;
+        int64_t best = 0; // ascending distance with a strict > keeps the offset nearer the diagonal on ties
+        for (int64_t d = 1; d < m_length; ++d)
+            if (counts[d] > counts[best]) best = d;
+        const size_t at = size_t(layer * m_heads + h);
+        m_out.share.values[at] = double(counts[best]) / double(m_length);
+        m_out.offset[at] = -best;
+        m_out.positional[at] = m_out.share.values[at] >= m_out.minShare ? 1 : 0;
+        std::fill(counts, counts + m_length, 0);
+    }
+}
+
+PositionalHeads positionalHeads(AttentionSource& source, const PositionalParams& params) {
+    PositionalVisitor visitor(source, params);
+    streamRows(source, visitor);
+    return visitor.result();
+}
+
+ConfidenceVisitor::ConfidenceVisitor(const AttentionSource& source, std::span<const int32_t> tokens,
+                                     const ConfidenceParams& params)
+    : m_length(source.length()), m_counted(size_t(m_length), 1), m_sum(source.layers(), source.heads()) {
+    const int64_t T = m_length;
     if (params.endTokenId >= 0) {
         if (int64_t(tokens.size()) != T)
             throw ArgumentError(
                 fmt::format("{} token ids were given for an attention map of {} tokens.", tokens.size(), T));
         for (int64_t t = 0; t < T; ++t)
-            counted[size_t(t)] = tokens[size_t(t)] != params.endTokenId;
+            m_counted[size_t(t)] = tokens[size_t(t)] != params.endTokenId;
     }
-    int64_t rowsCounted = 0;
-    for (uint8_t c : counted)
-        rowsCounted += c;
-    if (rowsCounted == 0)
+    for (uint8_t c : m_counted)
+        m_rowsCounted += c;
+    if (m_rowsCounted == 0)
         throw ArgumentError(
             fmt::format("Every token is the end token {}, so no row is left for head confidence.", params.endTokenId));
-    HeadScores confidence(L, H);
-    HeadRows rows(source);
-    for (int64_t l = 0; l < L; ++l)
-        for (int64_t h = 0; h < H; ++h) {
-            double sum = 0;
-            rows.forEachRow(l, h, 0, T, [&](int64_t q, std::span<const float> row) {
-                if (counted[size_t(q)]) sum += row[size_t(argmaxCausal(row, q))];
-            });
-            confidence.at(l, h) = sum / double(rowsCounted);
-        }
+}
+
+void ConfidenceVisitor::visit(int64_t layer, int64_t head, int64_t row0, int64_t count, std::span<const float> rows) {
+    double& sum = m_sum.at(layer, head);
+    for (int64_t i = 0; i < count; ++i) {
+        const int64_t q = row0 + i;
+        const std::span<const float> row = rows.subspan(size_t(i * m_length), size_t(m_length));
+        if (m_counted[size_t(q)]) sum += row[size_t(argmaxCausal(row, q))];
+    }
+}
+
+HeadScores ConfidenceVisitor::result() const {
+    HeadScores confidence = m_sum;
+    for (double& v : confidence.values)
+        v /= double(m_rowsCounted);
     return confidence;
 }
 
-HeadScores previousTokenScore(AttentionSource& source) {
-    const int64_t L = source.layers(), H = source.heads(), T = source.length();
-    if (T < 2) throw ArgumentError("A previous-token score needs a sequence of at least 2 tokens.");
-    HeadScores score(L, H);
-    HeadRows rows(source);
-    for (int64_t l = 0; l < L; ++l)
-        for (int64_t h = 0; h < H; ++h) {
-            double sum = 0;
-            rows.forEachRow(l, h, 1, T, [&](int64_t q, std::span<const float> row) { sum += row[size_t(q - 1)]; });
-            score.at(l, h) = sum / double(T - 1);
-        }
+HeadScores headConfidence(AttentionSource& source, std::span<const int32_t> tokens, const ConfidenceParams& params) {
+    ConfidenceVisitor visitor(source, tokens, params);
+    streamRows(source, visitor);
+    return visitor.result();
+}
+
+PreviousTokenVisitor::PreviousTokenVisitor(const AttentionSource& source)
+    : m_length(source.length()), m_sum(source.layers(), source.heads()) {
+    if (m_length < 2) throw ArgumentError("A previous-token score needs a sequence of at least 2 tokens.");
+}
+
+void PreviousTokenVisitor::visit(int64_t layer, int64_t head, int64_t row0, int64_t count,
+                                 std::span<const float> rows) {
+    double& sum = m_sum.at(layer, head);
+    for (int64_t q = std::max<int64_t>(row0, 1); q < row0 + count; ++q)
+        sum += rows[size_t((q - row0) * m_length + q - 1)];
+}
+
+HeadScores PreviousTokenVisitor::result() const {
+    HeadScores score = m_sum;
+    for (double& v : score.values)
+        v /= double(m_length - 1);
     return score;
+}
+
+HeadScores previousTokenScore(AttentionSource& source) {
+    PreviousTokenVisitor visitor(source);
+    streamRows(source, visitor);
+    return visitor.result();
 }
 
 } // namespace attnscope::core

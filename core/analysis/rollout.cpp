@@ -57,39 +57,68 @@ Rollout rollout(AttentionSource& source, const RolloutParams& params) {
     return out;
 }
 
-Rollout rolloutRows(AttentionSource& source, std::span<const int64_t> outputRows, const RolloutParams& params) {
-    const int64_t T = source.length(), last = lastLayerOf(source, params.lastLayer);
+RolloutRowsVisitor::RolloutRowsVisitor(const AttentionSource& source, std::span<const int64_t> outputRows,
+                                       const RolloutParams& params)
+    : m_heads(source.heads()), m_last(lastLayerOf(source, params.lastLayer)), m_top(0),
+      m_addResidual(params.addResidual) {
+    const int64_t T = source.length();
     if (outputRows.empty()) throw ArgumentError("Rollout needs at least one output row.");
     for (int64_t q : outputRows)
         if (q < 0 || q >= T) throw ArgumentError(fmt::format("Output row {} is outside the {} tokens.", q, T));
     const int64_t n = int64_t(outputRows.size());
-    const int64_t top = *std::max_element(outputRows.begin(), outputRows.end());
-    // v holds e_q times the layers above; it is nonzero only at positions <= q, so rows past `top` are never read.
-    std::vector<double> v(size_t(n * T), 0.0), next(size_t(n * T));
+    // v is nonzero only at positions <= q, so rows past `top` are never read.
+    m_top = *std::max_element(outputRows.begin(), outputRows.end());
+    m_out = {T, std::vector<int64_t>(outputRows.begin(), outputRows.end()), std::vector<double>(size_t(n * T), 0.0)};
     for (int64_t i = 0; i < n; ++i)
-        v[size_t(i * T + outputRows[size_t(i)])] = 1.0;
-    AugmentedAttention aug(source, params.addResidual);
-    const int64_t B = aug.blockRows();
-    std::vector<double> block(size_t(B * T));
-    for (int64_t l = last; l >= 0; --l) {
-        std::fill(next.begin(), next.end(), 0.0);
-        for (int64_t row0 = 0; row0 <= top; row0 += B) {
-            const int64_t count = std::min(B, top + 1 - row0);
-            aug.rows(l, row0, count, block);
-            for (int64_t i = 0; i < n; ++i)
-                for (int64_t jj = 0; jj < count; ++jj) {
-                    const int64_t j = row0 + jj;
-                    const double w = v[size_t(i * T + j)];
-                    if (w == 0.0) continue;
-                    const double* a = block.data() + jj * T;
-                    double* out = next.data() + i * T;
-                    for (int64_t k = 0; k <= j; ++k)
-                        out[k] += w * a[k];
-                }
+        m_out.values[size_t(i * T + outputRows[size_t(i)])] = 1.0;
+    m_next.assign(m_out.values.size(), 0.0);
+}
+
+void RolloutRowsVisitor::visit(int64_t layer, int64_t head, int64_t, int64_t count, std::span<const float> rows) {
+    if (layer > m_last) return;
+    // The head average exactly as AugmentedAttention forms it: heads added in order, each divided by H.
+    const size_t cells = size_t(count * m_out.length);
+    if (head == 0) m_block.assign(cells, 0.0);
+    for (size_t i = 0; i < cells; ++i)
+        m_block[i] += double(rows[i]) / double(m_heads);
+}
+
+void RolloutRowsVisitor::blockDone(int64_t layer, int64_t row0, int64_t count) {
+    if (layer > m_last) return;
+    const int64_t T = m_out.length, n = int64_t(m_out.outputRows.size());
+    const int64_t used = std::min(count, m_top + 1 - row0);
+    if (m_addResidual)
+        for (int64_t i = 0; i < count; ++i) {
+            double* row = m_block.data() + i * T;
+            row[row0 + i] += 1.0;
+            double sum = 0;
+            for (int64_t k = 0; k <= row0 + i; ++k)
+                sum += row[k];
+            for (int64_t k = 0; k <= row0 + i; ++k) // the actual row sum, as AugmentedAttention divides
+                row[k] /= sum;
         }
-        std::swap(v, next);
-    }
-    return {T, std::vector<int64_t>(outputRows.begin(), outputRows.end()), std::move(v)};
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t jj = 0; jj < used; ++jj) {
+            const int64_t j = row0 + jj;
+            const double w = m_out.values[size_t(i * T + j)];
+            if (w == 0.0) continue;
+            const double* a = m_block.data() + jj * T;
+            double* out = m_next.data() + i * T;
+            for (int64_t k = 0; k <= j; ++k)
+                out[k] += w * a[k];
+        }
+}
+
+void RolloutRowsVisitor::layerDone(int64_t layer) {
+    if (layer > m_last) return;
+    std::swap(m_out.values, m_next);
+    std::fill(m_next.begin(), m_next.end(), 0.0);
+}
+
+Rollout rolloutRows(AttentionSource& source, std::span<const int64_t> outputRows, const RolloutParams& params) {
+    RolloutRowsVisitor visitor(source, outputRows, params);
+    streamRows(source, visitor);
+    return visitor.result();
 }
 
 } // namespace attnscope::core

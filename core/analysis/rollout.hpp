@@ -2,6 +2,7 @@
 // Attention rollout (Abnar & Zuidema 2020, methods.md §6.1): R_0 = Â_0, R_l = Â_l R_(l-1), so R[q,k] is how much
 // output position q draws on input token k through every layer. Â is the residual-augmented head average.
 #include "analysis/attention_source.hpp"
+#include "analysis/row_pass.hpp"
 
 #include <cstdint>
 #include <span>
@@ -30,5 +31,26 @@ Rollout rollout(AttentionSource& source, const RolloutParams& params = {});
 // Chosen output rows, streaming: e_q Â_(L-1) ... Â_0, reading only rows <= max(q) of each layer, one block at a time.
 // Throws ArgumentError for a row outside [0, T), no rows, or lastLayer outside the model.
 Rollout rolloutRows(AttentionSource& source, std::span<const int64_t> outputRows, const RolloutParams& params = {});
+
+// rolloutRows as a row visitor, for one pass that feeds several analyses (row_pass.hpp), which walks the layers
+// downward as rolloutRows does; rolloutRows runs it alone. Holds 2 x outputRows x T doubles and one block of the
+// head average. Throws what rolloutRows throws.
+class RolloutRowsVisitor final : public RowVisitor {
+public:
+    RolloutRowsVisitor(const AttentionSource& source, std::span<const int64_t> outputRows,
+                       const RolloutParams& params = {});
+    int64_t rowEnd() const override { return m_top + 1; }
+    void visit(int64_t layer, int64_t head, int64_t row0, int64_t count, std::span<const float> rows) override;
+    void blockDone(int64_t layer, int64_t row0, int64_t count) override;
+    void layerDone(int64_t layer) override;
+    const Rollout& result() const { return m_out; } // complete after the pass
+
+private:
+    int64_t m_heads, m_last, m_top;
+    bool m_addResidual;
+    std::vector<double> m_block; // Â rows of the current block: the head average, then augmented
+    std::vector<double> m_next;  // v times this layer, accumulating
+    Rollout m_out;               // values holds v: e_q times the layers above the current one
+};
 
 } // namespace attnscope::core
