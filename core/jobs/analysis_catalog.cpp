@@ -158,46 +158,73 @@ AnalysisResult entropy(RunReader& run, AttentionSource&) {
     return r;
 }
 
-AnalysisResult previousToken(RunReader&, AttentionSource& source) {
-    AnalysisResult r = result("previous_token", "methods.md §7.2 (docs/methods.md 2.2); Olsson et al., In-context "
-                                                "Learning and Induction Heads (2022)");
-    addHeads(r, "score", previousTokenScore(source));
-    return r;
+// A streamed analysis of one visitor V whose finish fills the result from it.
+template <typename V, typename Fill>
+StreamedAnalysis oneVisitor(std::unique_ptr<V> visitor, AnalysisResult r, Fill fill) {
+    V* v = visitor.get();
+    StreamedAnalysis s;
+    s.visitors.push_back(std::move(visitor));
+    s.finish = [v, r = std::move(r), fill]() mutable {
+        fill(r, *v);
+        return std::move(r);
+    };
+    return s;
 }
 
-AnalysisResult positional(RunReader&, AttentionSource& source) {
+StreamedAnalysis previousToken(RunReader&, AttentionSource& source) {
+    AnalysisResult r = result("previous_token", "methods.md §7.2 (docs/methods.md 2.2); Olsson et al., In-context "
+                                                "Learning and Induction Heads (2022)");
+    return oneVisitor(std::make_unique<PreviousTokenVisitor>(source), std::move(r),
+                      [](AnalysisResult& r, const PreviousTokenVisitor& v) { addHeads(r, "score", v.result()); });
+}
+
+StreamedAnalysis positional(RunReader&, AttentionSource& source) {
     const PositionalParams p;
     AnalysisResult r = result("positional", "methods.md §7.2 (docs/methods.md 2.3); Voita et al., Analyzing "
                                             "Multi-Head Self-Attention (ACL 2019), §5.1");
-    const PositionalHeads heads = positionalHeads(source, p);
     r.set("min_share", p.minShare);
-    addHeads(r, "share", heads.share);
-    r.add("offset", {heads.share.layers, heads.share.heads},
-          std::vector<int32_t>(heads.offset.begin(), heads.offset.end()), kLayerHead);
-    addFlags(r, "positional", heads.positional, heads.share.layers, heads.share.heads);
-    return r;
+    return oneVisitor(std::make_unique<PositionalVisitor>(source, p), std::move(r),
+                      [](AnalysisResult& r, const PositionalVisitor& v) {
+                          const PositionalHeads& heads = v.result();
+                          addHeads(r, "share", heads.share);
+                          r.add("offset", {heads.share.layers, heads.share.heads},
+                                std::vector<int32_t>(heads.offset.begin(), heads.offset.end()), kLayerHead);
+                          addFlags(r, "positional", heads.positional, heads.share.layers, heads.share.heads);
+                      });
 }
 
-AnalysisResult confidence(RunReader&, AttentionSource& source) {
+StreamedAnalysis confidence(RunReader&, AttentionSource& source) {
     const ConfidenceParams p;
     AnalysisResult r = result("confidence", "methods.md §7.2 (docs/methods.md 2.4); Voita et al. (ACL 2019), §4");
     r.set("end_token_id", int64_t(p.endTokenId));
-    addHeads(r, "confidence", headConfidence(source, {}, p));
-    return r;
+    return oneVisitor(std::make_unique<ConfidenceVisitor>(source, std::span<const int32_t>(), p), std::move(r),
+                      [](AnalysisResult& r, const ConfidenceVisitor& v) { addHeads(r, "confidence", v.result()); });
 }
 
-AnalysisResult headDetector(RunReader& run, AttentionSource& source) {
+StreamedAnalysis headDetector(RunReader& run, AttentionSource& source) {
     const HeadDetectorParams p;
     AnalysisResult r = result("head_detector", "methods.md §7.1 (docs/methods.md 2.1); TransformerLens "
                                                "head_detector.py detect_head");
     r.set("error_measure", std::string(p.errorMeasure == ErrorMeasure::Mul ? "mul" : "abs"));
     r.set("exclude_bos", int64_t(p.excludeBos)).set("exclude_current_token", int64_t(p.excludeCurrentToken));
     r.set("tokens", std::string("/tokens/ids"));
-    const std::vector<int32_t>& ids = run.tokens().ids;
-    addHeads(r, "previous_token", detectHead(source, ids, DetectionPattern::PreviousToken, p));
-    addHeads(r, "duplicate_token", detectHead(source, ids, DetectionPattern::DuplicateToken, p));
-    addHeads(r, "induction", detectHead(source, ids, DetectionPattern::Induction, p));
-    return r;
+    const std::vector<int32_t>& ids = run.tokens().ids; // the reader outlives the visitors
+    const std::pair<const char*, DetectionPattern> patterns[] = {{"previous_token", DetectionPattern::PreviousToken},
+                                                                  {"duplicate_token", DetectionPattern::DuplicateToken},
+                                                                  {"induction", DetectionPattern::Induction}};
+    StreamedAnalysis s;
+    std::vector<std::pair<std::string, HeadDetectorVisitor*>> named;
+    for (const auto& [name, pattern] : patterns) {
+        auto v = std::make_unique<HeadDetectorVisitor>(source, ids, pattern, p);
+        named.emplace_back(name, v.get());
+        s.visitors.push_back(std::move(v));
+    }
+    s.finish = [r = std::move(r), named]() mutable {
+        for (const auto& [name, v] : named)
+            addHeads(r, name, v->result());
+        return std::move(r);
+    };
+    return s;
 }
 
 void addRollout(AnalysisResult& r, const Rollout& out) {
@@ -206,16 +233,34 @@ void addRollout(AnalysisResult& r, const Rollout& out) {
           std::vector<int32_t>(out.outputRows.begin(), out.outputRows.end()), "output");
 }
 
-AnalysisResult rolloutResult(RunReader&, AttentionSource& source) {
+StreamedAnalysis rolloutResult(RunReader&, AttentionSource& source) {
     const RolloutParams p;
     AnalysisResult r = result("rollout", "methods.md §6.1 (docs/methods.md 5.2); Abnar & Zuidema, Quantifying "
                                          "Attention Flow in Transformers (ACL 2020), compute_joint_attention");
     r.set("add_residual", int64_t(p.addResidual)).set("last_layer", p.lastLayer);
-    // Every output row while the dense form is allowed; beyond it the last token's row, which streams at any T.
+    // Every output row while the dense form is allowed (it multiplies whole layers, upward: no pass to share);
+    // beyond it the last token's row, which streams at any T.
     const int64_t T = source.length();
+    if (T <= kRolloutMaxTokens) {
+        StreamedAnalysis s;
+        s.finish = [r = std::move(r), &source, p]() mutable {
+            addRollout(r, rollout(source, p));
+            return std::move(r);
+        };
+        return s;
+    }
     const int64_t last[] = {T - 1};
-    addRollout(r, T <= kRolloutMaxTokens ? rollout(source, p) : rolloutRows(source, last, p));
-    return r;
+    return oneVisitor(std::make_unique<RolloutRowsVisitor>(source, last, p), std::move(r),
+                      [](AnalysisResult& r, const RolloutRowsVisitor& v) { addRollout(r, v.result()); });
+}
+
+// compute for a streamed entry: its visitors in a pass of their own.
+std::function<AnalysisResult(RunReader&, AttentionSource&)> alone(
+    std::function<StreamedAnalysis(RunReader&, AttentionSource&)> stream) {
+    return [stream](RunReader& run, AttentionSource& source) {
+        StreamedAnalysis one[] = {stream(run, source)};
+        return std::move(runStreamed(one, source).front());
+    };
 }
 
 AnalysisResult flowResult(RunReader&, AttentionSource& source) {
@@ -256,15 +301,16 @@ std::vector<AnalysisEntry> buildCatalog() {
          summarizeActSinks},
         {"sinks", "alpha per key and the sink rate Sink_k^eps over the first 64 tokens (Gu et al.)", always, sinks,
          summarizeSinks},
-        {"previous_token", "Olsson et al.'s previous-token score per head", twoTokens, previousToken,
-         summarizePreviousToken},
+        {"previous_token", "Olsson et al.'s previous-token score per head", twoTokens, alone(previousToken),
+         summarizePreviousToken, false, previousToken},
         {"positional", "Voita et al.'s positional heads: the most frequent row-maximum offset and its share", always,
-         positional, summarizePositional},
-        {"confidence", "Voita et al.'s head confidence: the mean row maximum", always, confidence, summarizeConfidence},
+         alone(positional), summarizePositional, false, positional},
+        {"confidence", "Voita et al.'s head confidence: the mean row maximum", always, alone(confidence),
+         summarizeConfidence, false, confidence},
         {"head_detector", "TransformerLens detect_head scores: previous-token, duplicate-token, induction", twoTokens,
-         headDetector, summarizeHeadDetector},
-        {"rollout", "attention rollout (every output row up to 1024 tokens, else the last)", always, rolloutResult,
-         summarizeRollout},
+         alone(headDetector), summarizeHeadDetector, false, headDetector},
+        {"rollout", "attention rollout (every output row up to 1024 tokens, else the last)", always, alone(rolloutResult),
+         summarizeRollout, false, rolloutResult},
         {"attention_flow", "attention flow from the last token (runs of at most 128 tokens)",
          [](RunReader& run) {
              const int64_t T = run.layout().tokens;
@@ -302,6 +348,19 @@ std::vector<const AnalysisEntry*> selectAnalyses(std::span<const std::string> na
         if (names.empty() ? !e.onRequest : std::find(names.begin(), names.end(), e.name) != names.end())
             chosen.push_back(&e);
     return chosen;
+}
+
+std::vector<AnalysisResult> runStreamed(std::span<StreamedAnalysis> analyses, AttentionSource& source,
+                                        const std::function<void(int64_t)>& afterLayer) {
+    std::vector<RowVisitor*> visitors;
+    for (StreamedAnalysis& a : analyses)
+        for (const auto& v : a.visitors)
+            visitors.push_back(v.get());
+    if (!visitors.empty()) streamRows(source, visitors, afterLayer);
+    std::vector<AnalysisResult> results;
+    for (StreamedAnalysis& a : analyses)
+        results.push_back(a.finish());
+    return results;
 }
 
 std::string headLabel(int64_t layer, int64_t head) {

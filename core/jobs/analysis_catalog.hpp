@@ -2,9 +2,11 @@
 // Every analysis attnscope computes from a run file alone (no model run), by name: what `attnscope-cli analyze`
 // and the GUI run, each turned into an AnalysisResult for /analysis/<name>/ (docs/cli.md lists what each stores).
 // The metrics themselves live in core/analysis; this table only calls them with their documented defaults.
+#include "analysis/row_pass.hpp"
 #include "store/run_analysis.hpp"
 
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,6 +16,13 @@ namespace attnscope::core {
 class AttentionSource;
 class RunReader;
 struct RunTokens;
+
+// An analysis that streams every head's rows, split so that analyze can feed many of them from one pass over the
+// maps (row_pass.hpp): its visitors, then its result once the pass has shown them every row they asked for.
+struct StreamedAnalysis {
+    std::vector<std::unique_ptr<RowVisitor>> visitors; // may be empty when this run needs no pass (dense rollout)
+    std::function<AnalysisResult()> finish;            // valid while the reader and source it was made from live
+};
 
 struct AnalysisEntry {
     std::string name;        // the /analysis/<name> group and the --only name
@@ -26,7 +35,14 @@ struct AnalysisEntry {
     // One line for people: the metric's top heads (or tokens), e.g. "sink heads (alpha_0 > 0.3): L2H1 0.91, ...".
     std::function<std::string(const AnalysisResult&, const RunTokens&)> summarize;
     bool onRequest = false; // run only when named (--only), never by default
+    // Set for the analyses that stream the maps: analyze runs every chosen one in one pass; compute then runs the
+    // same visitors alone.
+    std::function<StreamedAnalysis(RunReader&, AttentionSource&)> stream;
 };
+
+// One pass feeding every analysis's visitors, then each finish(), in order. afterLayer as streamRows takes it.
+std::vector<AnalysisResult> runStreamed(std::span<StreamedAnalysis> analyses, AttentionSource& source,
+                                        const std::function<void(int64_t)>& afterLayer = {});
 
 // In the order analyze runs them: statistics-only analyses first, then those that stream the maps.
 const std::vector<AnalysisEntry>& analysisCatalog();

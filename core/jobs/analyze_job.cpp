@@ -7,6 +7,8 @@
 #include "store/analysis_writer.hpp"
 #include "store/run_reader.hpp"
 
+#include <fmt/format.h>
+
 namespace attnscope::core {
 
 AnalyzeReport analyzeRun(const AnalyzeOptions& options, Progress* progress) {
@@ -28,13 +30,34 @@ AnalyzeReport analyzeRun(const AnalyzeOptions& options, Progress* progress) {
                                        "': " + why.back() + ".");
         }
         if (progress) progress->begin("analyze", int64_t(chosen.size()));
+        // The streaming analyses share one pass over the maps, run where the first of them comes (the catalog puts
+        // them after the statistics-only ones); each row block of each head is then made once, not once per metric.
+        std::vector<StreamedAnalysis> streamed;
+        std::vector<AnalysisResult> streamedResults;
+        std::string passNames;
+        for (size_t i = 0; i < chosen.size(); ++i)
+            if (why[i].empty() && chosen[i]->stream) {
+                streamed.push_back(chosen[i]->stream(reader, attention));
+                passNames += (passNames.empty() ? "" : ", ") + chosen[i]->name;
+            }
+        size_t nextStreamed = 0;
         for (size_t i = 0; i < chosen.size(); ++i) {
             if (progress && progress->cancelled()) throw Cancelled();
             if (progress) progress->setDetail(chosen[i]->name);
-            if (why[i].empty())
-                report.results.push_back(chosen[i]->compute(reader, attention));
-            else
+            if (!why[i].empty()) {
                 report.skipped.emplace_back(chosen[i]->name, why[i]);
+            } else if (chosen[i]->stream) {
+                if (nextStreamed == 0)
+                    streamedResults = runStreamed(streamed, attention, [&](int64_t layersDone) {
+                        if (!progress) return;
+                        if (progress->cancelled()) throw Cancelled();
+                        progress->setDetail(fmt::format("one pass for {}: layer {} of {}", passNames, layersDone,
+                                                        attention.layers()));
+                    });
+                report.results.push_back(std::move(streamedResults[nextStreamed++]));
+            } else {
+                report.results.push_back(chosen[i]->compute(reader, attention));
+            }
             if (progress) progress->advance();
         }
     }
