@@ -74,13 +74,15 @@ RolloutRowsVisitor::RolloutRowsVisitor(const AttentionSource& source, std::span<
     m_next.assign(m_out.values.size(), 0.0);
 }
 
-void RolloutRowsVisitor::visit(int64_t layer, int64_t head, int64_t, int64_t count, std::span<const float> rows) {
+void RolloutRowsVisitor::visit(int64_t layer, int64_t head, int64_t row0, int64_t count,
+                               std::span<const float> rows) {
     if (layer > m_last) return;
     // The head average exactly as AugmentedAttention forms it: heads added in order, each divided by H.
-    const size_t cells = size_t(count * m_out.length);
-    if (head == 0) m_block.assign(cells, 0.0);
-    for (size_t i = 0; i < cells; ++i)
-        m_block[i] += double(rows[i]) / double(m_heads);
+    const int64_t T = m_out.length;
+    if (head == 0) m_block.assign(size_t(count * T), 0.0);
+    for (int64_t i = 0; i < count; ++i) // cells past the diagonal stay 0 (0 / H adds nothing)
+        for (int64_t k = 0; k <= row0 + i; ++k)
+            m_block[size_t(i * T + k)] += double(rows[size_t(i * T + k)]) / double(m_heads);
 }
 
 void RolloutRowsVisitor::blockDone(int64_t layer, int64_t row0, int64_t count) {
