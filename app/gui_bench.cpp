@@ -10,10 +10,12 @@
 
 #include <GLFW/glfw3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace attnscope::views {
@@ -21,6 +23,15 @@ namespace attnscope::views {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// CPU time of the whole process (every thread: Mesa's rasteriser threads, the tile loader), in ms. On a shared machine
+// wall-clock frame times swing with the neighbours' load; CPU time per frame is the steadier measure of our own work.
+double cpuMs() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    return (double(u.ru_utime.tv_sec) + double(u.ru_stime.tv_sec)) * 1e3 +
+           (double(u.ru_utime.tv_usec) + double(u.ru_stime.tv_usec)) / 1e3;
+}
 
 double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
@@ -81,11 +92,13 @@ int runFrameBench(const std::string& run, bool hidden) {
 
     FrameScript idle;
     std::vector<double> idleMs;
+    const double cpu0 = cpuMs();
     while (!idle.done()) {
         idle.apply(*canvas.camera());
         idleMs.push_back(frame(window, explorer));
     }
     printPercentiles("idle", idleMs);
+    std::printf("idle_cpu_ms_per_frame: %.2f\n", (cpuMs() - cpu0) / double(std::max<size_t>(idleMs.size(), 1)));
 
     // The same replay while the model worker captures (the bundled organism on a 480-token prompt, again and again).
     ModelWorker& worker = explorer.worker();

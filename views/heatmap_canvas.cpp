@@ -42,16 +42,59 @@ struct Ready {
     TexEntry* rowMax = nullptr;
 };
 
-struct Placed {
-    int level = 0;
-    int64_t tr = 0, tc = 0;
-    Ready ready;
+// What one draw() hands to the render pass: ImGui renders after every view has drawn, so the tiles are drawn from a
+// draw-list callback with what draw() decided.
+struct TilePass {
+    ImVec2 lo;      // the cells' top-left corner, screen pixels
+    int width = 0, height = 0;
+    Colormap colormap = Colormap::Viridis;
+    HeatmapShade shade = HeatmapShade::Linear;
+    double vmin = 0, vmax = 1;
+    std::vector<HeatmapQuad> quads;
 };
+
+// Tiles wholly above the diagonal (every key after every query) are never loaded: paint them the mask colour, one
+// rectangle per tile row, clamped to the canvas so that deep zooms keep small coordinates.
+void drawMaskedTiles(ImDrawList* dl, const HeatmapCamera& cam, int64_t tokens, int level, ImVec2 lo, int cw, int ch) {
+    const auto& k = HeatmapRenderer::kMaskColour;
+    const ImU32 colour = ImGui::ColorConvertFloat4ToU32(ImVec4(k[0], k[1], k[2], k[3]));
+    const TileRange range = cam.visibleTiles(level, HeatmapCanvas::kTileSide);
+    const double span = std::ldexp(double(HeatmapCanvas::kTileSide), level); // tokens per tile side
+    auto clampX = [&](double x) { return float(std::clamp(x, -1.0, double(cw) + 1.0)) + lo.x; };
+    auto clampY = [&](double y) { return float(std::clamp(y, -1.0, double(ch) + 1.0)) + lo.y; };
+    for (int64_t tr = range.row0; tr < range.row1; ++tr) {
+        const int64_t c0 = std::max(range.col0, tr + 1);
+        if (c0 >= range.col1) continue;
+        const double t = double(tokens);
+        const CamVec a = cam.tokenToPixel({std::min(t, double(c0) * span), std::min(t, double(tr) * span)});
+        const CamVec b = cam.tokenToPixel({std::min(t, double(range.col1) * span), std::min(t, double(tr + 1) * span)});
+        if (b.x > a.x && b.y > a.y) dl->AddRectFilled(ImVec2(clampX(a.x), clampY(a.y)), ImVec2(clampX(b.x), clampY(b.y)), colour);
+    }
+}
 
 } // namespace
 
 struct HeatmapCanvas::Impl {
+    // Callbacks find their canvas by id: a canvas destroyed between draw() and the render pass is skipped.
+    static std::map<uint64_t, Impl*>& registry() {
+        static std::map<uint64_t, Impl*> canvases;
+        return canvases;
+    }
+    static void drawTiles(const ImDrawList*, const ImDrawCmd* cmd);
+
+    Impl() {
+        static uint64_t next = 0;
+        id = ++next;
+        registry()[id] = this;
+    }
+    ~Impl() { registry().erase(id); }
+
+    uint64_t id = 0;
     HeatmapRenderer renderer;
+    std::vector<TilePass> passes; // this ImGui frame's
+    int passesFrame = -1;
+    uint64_t frameStart = 0; // the draw count when this ImGui frame began: textures used since stay
+    std::string renderError;
     std::map<TexKey, TexEntry> textures;
     size_t bytes = 0;
     std::deque<std::pair<const TileLoader*, TileResult>> uploads;
@@ -133,7 +176,7 @@ struct HeatmapCanvas::Impl {
         if (bytes <= budget) return;
         std::vector<std::map<TexKey, TexEntry>::iterator> old;
         for (auto it = textures.begin(); it != textures.end(); ++it)
-            if (it->second.used < frame) old.push_back(it);
+            if (it->second.used < frameStart) old.push_back(it);
         std::sort(old.begin(), old.end(), [](auto a, auto b) { return a->second.used < b->second.used; });
         for (auto it : old) {
             if (bytes <= budget) break;
@@ -142,6 +185,33 @@ struct HeatmapCanvas::Impl {
         }
     }
 };
+
+void HeatmapCanvas::Impl::drawTiles(const ImDrawList*, const ImDrawCmd* cmd) {
+    const auto key = uint64_t(reinterpret_cast<uintptr_t>(cmd->UserCallbackData));
+    const auto it = registry().find(key >> 16);
+    if (it == registry().end()) return;
+    Impl& m = *it->second;
+    if (m.passesFrame != ImGui::GetFrameCount() || (key & 0xffff) >= m.passes.size()) return;
+    const TilePass& pass = m.passes[key & 0xffff];
+    const ImDrawData* data = ImGui::GetDrawData();
+    const ImVec2 pos = data->DisplayPos, scale = data->FramebufferScale;
+    const double fbHeight = double(data->DisplaySize.y) * scale.y;
+    auto toGl = [&](double x0, double y0, double x1, double y1) {
+        const long gx0 = std::lround((x0 - pos.x) * scale.x), gx1 = std::lround((x1 - pos.x) * scale.x);
+        const long gy0 = std::lround(fbHeight - (y1 - pos.y) * scale.y), gy1 = std::lround(fbHeight - (y0 - pos.y) * scale.y);
+        return GlPixelRect{int(gx0), int(gy0), int(gx1 - gx0), int(gy1 - gy0)};
+    };
+    const GlPixelRect viewport = toGl(pass.lo.x, pass.lo.y, pass.lo.x + pass.width, pass.lo.y + pass.height);
+    const GlPixelRect scissor = toGl(cmd->ClipRect.x, cmd->ClipRect.y, cmd->ClipRect.z, cmd->ClipRect.w);
+    try {
+        m.renderer.begin(viewport, scissor, pass.width, pass.height, pass.colormap, pass.shade, pass.vmin, pass.vmax);
+        for (const HeatmapQuad& q : pass.quads)
+            m.renderer.draw(q);
+        m.renderer.end();
+    } catch (const core::Error& e) {
+        m.renderError = e.what(); // reported by the next draw(): we are inside ImGui's render pass here
+    }
+}
 
 HeatmapCanvas::HeatmapCanvas(std::shared_ptr<HeatmapCamera> camera)
     : m_camera(camera ? std::move(camera) : std::make_shared<HeatmapCamera>()), m_impl(std::make_unique<Impl>()) {}
@@ -188,6 +258,11 @@ void HeatmapCanvas::draw(ExplorerState& state, const OpenRun& run, int64_t layer
                          float width, float height) {
     Impl& m = *m_impl;
     ++m.frame;
+    if (m.passesFrame != ImGui::GetFrameCount()) {
+        m.passes.clear();
+        m.passesFrame = ImGui::GetFrameCount();
+        m.frameStart = m.frame;
+    }
     m.forgetDeadLoaders();
     m_hasContent = false, m_pending = 0;
     const ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -299,32 +374,43 @@ void HeatmapCanvas::draw(ExplorerState& state, const OpenRun& run, int64_t layer
     m_range = {diff ? -vmax : shade == HeatmapShade::Log ? vmax * kLogFloor : 0.0, vmax, diff, m_style.scale,
                m_style.colormap};
 
+    if (!m.renderError.empty()) {
+        if (m.reported.insert(m.renderError).second && state.status) state.status(m.renderError);
+        m.renderError.clear();
+    }
     try {
-        m.renderer.begin(cw, ch, m_style.colormap, shade, vmax * kLogFloor, vmax);
-        for (const auto& [where, r] : toDraw) {
-            const auto [level, tr, tc] = where;
-            const double cell = std::ldexp(1.0, level);
-            const CamVec p0 = cam.tokenToPixel({double(tc * kTileSide) * cell, double(tr * kTileSide) * cell});
-            const CamVec p1 = cam.tokenToPixel({double(tc * kTileSide + r.a->tile.cols) * cell,
-                                                double(tr * kTileSide + r.a->tile.rows) * cell});
-            m.renderer.draw({p0.x, p0.y, p1.x, p1.y, tr * kTileSide, tc * kTileSide, &r.a->texture,
-                             r.b ? &r.b->texture : nullptr, r.rowMax ? &r.rowMax->texture : nullptr});
-        }
-        m.renderer.end();
+        m.renderer.prepare(); // a driver that refuses the shader is reported here, not inside the render pass
     } catch (const core::Error& e) {
         if (m.reported.insert(e.what()).second && state.status) state.status(e.what());
         return;
+    }
+    TilePass pass{lo, cw, ch, m_style.colormap, shade, vmax * kLogFloor, vmax, {}};
+    for (const auto& [where, r] : toDraw) {
+        const auto [level, tr, tc] = where;
+        const double cell = std::ldexp(1.0, level);
+        const CamVec p0 = cam.tokenToPixel({double(tc * kTileSide) * cell, double(tr * kTileSide) * cell});
+        const CamVec p1 = cam.tokenToPixel({double(tc * kTileSide + r.a->tile.cols) * cell,
+                                            double(tr * kTileSide + r.a->tile.rows) * cell});
+        pass.quads.push_back({p0.x, p0.y, p1.x, p1.y, tr * kTileSide, tc * kTileSide, &r.a->texture,
+                              r.b ? &r.b->texture : nullptr, r.rowMax ? &r.rowMax->texture : nullptr});
     }
     m_hasContent = !toDraw.empty();
     m.evict(m_gpuBudget);
 
     ImDrawList* dl = ImGui::GetWindowDrawList();
-    dl->AddImage(reinterpret_cast<ImTextureID>(intptr_t(m.renderer.texture().id())), lo,
-                 ImVec2(lo.x + float(cw), lo.y + float(ch)), ImVec2(0, 1), ImVec2(1, 0));
+    const ImVec2 cellsHi(lo.x + float(cw), lo.y + float(ch));
+    dl->PushClipRect(lo, cellsHi, true);
+    drawMaskedTiles(dl, cam, T, m_level, lo, cw, ch);
+    if (!pass.quads.empty() && m.passes.size() < 0xffff) {
+        m.passes.push_back(std::move(pass));
+        const uint64_t key = (m.id << 16) | uint64_t(m.passes.size() - 1);
+        dl->AddCallback(&Impl::drawTiles, reinterpret_cast<void*>(uintptr_t(key)));
+        dl->AddCallback(ImDrawCallback_ResetRenderState, nullptr);
+    }
+    dl->PopClipRect();
     const CamVec m0 = cam.tokenToPixel({0, 0}), m1 = cam.tokenToPixel({double(T), double(T)});
     m_cellsRect = {std::max(lo.x, lo.x + float(m0.x)), std::max(lo.y, lo.y + float(m0.y)),
                    std::min(lo.x + float(cw), lo.x + float(m1.x)), std::min(lo.y + float(ch), lo.y + float(m1.y))};
-    const ImVec2 cellsHi(lo.x + float(cw), lo.y + float(ch));
     drawHeatmapAxes(dl, cam, lo, cellsHi, run.snapshot->tokens.pieces);
     drawSelectedToken(dl, cam, lo, cellsHi, state.token);
     if (m_boxing) {

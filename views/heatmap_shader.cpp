@@ -54,7 +54,7 @@ void main() {
 
 } // namespace
 
-void HeatmapRenderer::ensureProgram() {
+void HeatmapRenderer::prepare() {
     if (m_program) return;
     m_program = GlProgram("heatmap", kVertex, kFragment);
     m_u.rect = m_program.uniform("uRect"), m_u.cells = m_program.uniform("uCells");
@@ -91,27 +91,26 @@ void HeatmapRenderer::setColours(Colormap map, bool diverging) {
     m_coloursKey = key;
 }
 
-void HeatmapRenderer::begin(int width, int height, Colormap map, HeatmapShade shade, double vmin, double vmax) {
-    // ImGui's backend saves and restores its own state around its draw; ours must leave the state as we found it.
-    glGetIntegerv(GL_FRAMEBUFFER_BINDING, &m_saved.fbo);
+void HeatmapRenderer::begin(GlPixelRect viewport, GlPixelRect scissor, int width, int height, Colormap map,
+                            HeatmapShade shade, double vmin, double vmax) {
+    // Called inside ImGui's render pass: leave the state as we found it.
     glGetIntegerv(GL_CURRENT_PROGRAM, &m_saved.program);
     glGetIntegerv(GL_VERTEX_ARRAY_BINDING, &m_saved.vao);
     glGetIntegerv(GL_ACTIVE_TEXTURE, &m_saved.activeTexture);
     glActiveTexture(GL_TEXTURE0);
     glGetIntegerv(GL_TEXTURE_BINDING_2D, &m_saved.texture);
     glGetIntegerv(GL_VIEWPORT, m_saved.viewport);
+    glGetIntegerv(GL_SCISSOR_BOX, m_saved.scissorBox);
     m_saved.blend = glIsEnabled(GL_BLEND), m_saved.scissor = glIsEnabled(GL_SCISSOR_TEST);
     m_saved.depth = glIsEnabled(GL_DEPTH_TEST), m_saved.cull = glIsEnabled(GL_CULL_FACE);
 
-    ensureProgram();
+    prepare();
     setColours(map, shade == HeatmapShade::Difference);
     m_width = std::max(width, 1), m_height = std::max(height, 1);
-    m_fbo.resize(m_width, m_height);
-    m_fbo.bind();
-    glViewport(0, 0, m_width, m_height);
-    glDisable(GL_BLEND), glDisable(GL_SCISSOR_TEST), glDisable(GL_DEPTH_TEST), glDisable(GL_CULL_FACE);
-    glClearColor(0, 0, 0, 0);
-    glClear(GL_COLOR_BUFFER_BIT);
+    glViewport(viewport.x, viewport.y, std::max(viewport.w, 1), std::max(viewport.h, 1));
+    glEnable(GL_SCISSOR_TEST);
+    glScissor(scissor.x, scissor.y, std::max(scissor.w, 0), std::max(scissor.h, 0));
+    glDisable(GL_BLEND), glDisable(GL_DEPTH_TEST), glDisable(GL_CULL_FACE);
     m_program.use();
     m_vao->bind();
     glUniform1i(m_u.mode, int(shade));
@@ -137,7 +136,6 @@ void HeatmapRenderer::draw(const HeatmapQuad& q) {
 }
 
 void HeatmapRenderer::end() {
-    glBindFramebuffer(GL_FRAMEBUFFER, GLuint(m_saved.fbo));
     glUseProgram(GLuint(m_saved.program));
     glBindVertexArray(GLuint(m_saved.vao));
     for (int unit : {3, 2, 1, 0}) {
@@ -146,6 +144,7 @@ void HeatmapRenderer::end() {
     }
     glActiveTexture(GLenum(m_saved.activeTexture));
     glViewport(m_saved.viewport[0], m_saved.viewport[1], m_saved.viewport[2], m_saved.viewport[3]);
+    glScissor(m_saved.scissorBox[0], m_saved.scissorBox[1], m_saved.scissorBox[2], m_saved.scissorBox[3]);
     auto restore = [](GLenum cap, GLboolean on) { on ? glEnable(cap) : glDisable(cap); };
     restore(GL_BLEND, m_saved.blend), restore(GL_SCISSOR_TEST, m_saved.scissor);
     restore(GL_DEPTH_TEST, m_saved.depth), restore(GL_CULL_FACE, m_saved.cull);

@@ -1,6 +1,7 @@
 #pragma once
-// The heatmap's GL side: tiles of attention (R32F textures) colour-mapped by a fragment shader into a framebuffer the
-// size of the canvas. Colours come from a 256x1 texture built from views/colormap.hpp (or the diverging map for
+// The heatmap's GL side: tiles of attention (R32F textures) colour-mapped by a fragment shader straight into the bound
+// framebuffer, inside the canvas's viewport (no offscreen pass: on a software renderer every full-canvas pass costs
+// milliseconds). Colours come from a 256x1 texture built from views/colormap.hpp (or the diverging map for
 // differences), so screen and figures agree. Cells above the causal diagonal get the mask colour. UI thread only.
 #include "colormap.hpp"
 #include "gl_objects.hpp"
@@ -13,7 +14,12 @@ namespace attnscope::views {
 
 enum class HeatmapShade { Linear, Log, Row, Difference };
 
-// One tile to draw: where (pixels of the framebuffer, y down), which cells (origin in cells of its level), its data.
+// Pixels of the bound framebuffer, GL's way: origin bottom-left.
+struct GlPixelRect {
+    int x = 0, y = 0, w = 0, h = 0;
+};
+
+// One tile to draw: where (pixels of the canvas, y down), which cells (origin in cells of its level), its data.
 struct HeatmapQuad {
     double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
     int64_t row0 = 0, col0 = 0;
@@ -26,27 +32,27 @@ class HeatmapRenderer {
 public:
     static constexpr std::array<float, 4> kMaskColour{0.16f, 0.16f, 0.19f, 1.0f};
 
-    // Compiles the program on first use; throws core::UnsupportedError (one sentence) when the driver refuses it.
-    // Binds the framebuffer (resized to width x height), clears it transparent; saves the GL state it changes.
-    void begin(int width, int height, Colormap map, HeatmapShade shade, double vmin, double vmax);
+    // Compiles the program; throws core::UnsupportedError (one sentence) when the driver refuses it.
+    void prepare();
+    // Draws into `viewport` (a canvas of width x height pixels), clipped to `scissor`; saves the GL state it changes.
+    // Calls prepare().
+    void begin(GlPixelRect viewport, GlPixelRect scissor, int width, int height, Colormap map, HeatmapShade shade,
+               double vmin, double vmax);
     void draw(const HeatmapQuad& quad);
     // Restores the GL state begin() saved.
     void end();
-    const GlTexture& texture() const { return m_fbo.colour(); }
 
 private:
-    void ensureProgram();
     void setColours(Colormap map, bool diverging);
 
     GlProgram m_program;
     std::unique_ptr<GlVertexArray> m_vao; // made with the program (needs the context)
     std::unique_ptr<GlBuffer> m_corners;
-    GlFramebuffer m_fbo;
     GlTexture m_colours;
     int m_coloursKey = -1;
     int m_width = 1, m_height = 1;
     struct Saved {
-        GLint fbo = 0, program = 0, vao = 0, texture = 0, activeTexture = 0, viewport[4] = {};
+        GLint program = 0, vao = 0, texture = 0, activeTexture = 0, viewport[4] = {}, scissorBox[4] = {};
         GLboolean blend = 0, scissor = 0, depth = 0, cull = 0;
     } m_saved;
     struct Uniforms {
