@@ -25,7 +25,9 @@ struct AnalyzeReport {
     RunTokens tokens; // the run's tokens, for summaries that name them
 };
 
-// Thread: any one thread (it opens its own reader). Progress: stage "analyze", one unit per analysis, then "write".
+// Thread: any one thread (it opens its own reader). The streaming analyses share one pass over the maps (each row
+// block of each head made once; memory: one block, one layer's K, and what the analyses keep). Progress: stage
+// "analyze", one unit per analysis (the shared pass reports its layers in the detail), then "write".
 // Throws ArgumentError for an unknown name (one sentence listing the valid ones), UnsupportedError when an analysis
 // named in `only` cannot be given by this run, Cancelled when progress is cancelled (the run is then unchanged), and
 // the reader's and AnalysisWriter's errors, each naming the file.
