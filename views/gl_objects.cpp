@@ -14,9 +14,6 @@ void deleteTexture(GLuint id) {
 void deleteProgram(GLuint id) {
     glDeleteProgram(id);
 }
-void deleteFramebuffer(GLuint id) {
-    glDeleteFramebuffers(1, &id);
-}
 void deleteVertexArray(GLuint id) {
     glDeleteVertexArrays(1, &id);
 }
@@ -122,27 +119,6 @@ void GlProgram::use() const {
 
 GLint GlProgram::uniform(const char* name) const {
     return glGetUniformLocation(m_program.id(), name);
-}
-
-bool GlFramebuffer::resize(int width, int height) {
-    if (m_fbo && width == m_colour.width() && height == m_colour.height()) return true;
-    if (!m_fbo) {
-        GLuint id = 0;
-        glGenFramebuffers(1, &id);
-        m_fbo.reset(id);
-    }
-    m_colour = GlTexture(width, height, GL_RGBA8, GL_RGBA, GL_UNSIGNED_BYTE, nullptr, GL_NEAREST);
-    GLint previous = 0;
-    glGetIntegerv(GL_FRAMEBUFFER_BINDING, &previous);
-    glBindFramebuffer(GL_FRAMEBUFFER, m_fbo.id());
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, m_colour.id(), 0);
-    const bool complete = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
-    glBindFramebuffer(GL_FRAMEBUFFER, GLuint(previous));
-    return complete;
-}
-
-void GlFramebuffer::bind() const {
-    glBindFramebuffer(GL_FRAMEBUFFER, m_fbo.id());
 }
 
 GlVertexArray::GlVertexArray() {

@@ -1,5 +1,5 @@
 #pragma once
-// RAII owners of OpenGL 3.3 core objects (texture, shader program, framebuffer, vertex array, buffer): move-only,
+// RAII owners of OpenGL 3.3 core objects (texture, shader program, vertex array, buffer): move-only,
 // deleted with the object. Need a current context on the creating thread (the UI thread) for their whole life.
 #define GL_GLEXT_PROTOTYPES
 #include <GL/gl.h>
@@ -43,7 +43,6 @@ private:
 namespace gl_detail {
 void deleteTexture(GLuint id);
 void deleteProgram(GLuint id);
-void deleteFramebuffer(GLuint id);
 void deleteVertexArray(GLuint id);
 void deleteBuffer(GLuint id);
 } // namespace gl_detail
@@ -82,21 +81,6 @@ public:
 
 private:
     GlHandle<gl_detail::deleteProgram> m_program;
-};
-
-// A framebuffer with one RGBA8 colour texture, resized on demand.
-class GlFramebuffer {
-public:
-    // Recreates the colour texture when the size changed; returns false when the framebuffer is incomplete.
-    bool resize(int width, int height);
-    void bind() const;
-    const GlTexture& colour() const { return m_colour; }
-    int width() const { return m_colour.width(); }
-    int height() const { return m_colour.height(); }
-
-private:
-    GlHandle<gl_detail::deleteFramebuffer> m_fbo;
-    GlTexture m_colour;
 };
 
 class GlVertexArray {
