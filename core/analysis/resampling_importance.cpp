@@ -14,17 +14,17 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-using Refs = std::vector<const Rollout*>;
+using Refs = std::vector<const AnswerRollout*>;
 
-Refs refs(const std::vector<Rollout>& rollouts) {
+Refs refs(const std::vector<AnswerRollout>& rollouts) {
     Refs out;
-    for (const Rollout& r : rollouts)
+    for (const AnswerRollout& r : rollouts)
         out.push_back(&r);
     return out;
 }
 
-bool answered(const Rollout* r) { return !r->answer.empty(); }
-bool scored(const Rollout* r) { return answered(r) && r->correct.has_value(); }
+bool answered(const AnswerRollout* r) { return !r->answer.empty(); }
+bool scored(const AnswerRollout* r) { return answered(r) && r->correct.has_value(); }
 
 // Replaces every "\name{X}" by X (one level of braces), as the reference's \text{} unwrapping does.
 std::string unwrap(std::string s, std::string_view command) {
@@ -66,9 +66,9 @@ std::string normalizeAnswer(std::string_view answer) {
     return out;
 }
 
-double rolloutAccuracy(std::span<const Rollout* const> rollouts) {
+double rolloutAccuracy(std::span<const AnswerRollout* const> rollouts) {
     int64_t correct = 0, total = 0;
-    for (const Rollout* r : rollouts) {
+    for (const AnswerRollout* r : rollouts) {
         if (!scored(r)) continue;
         ++total;
         correct += *r->correct ? 1 : 0;
@@ -76,13 +76,13 @@ double rolloutAccuracy(std::span<const Rollout* const> rollouts) {
     return total > 0 ? double(correct) / double(total) : kNaN;
 }
 
-double answerKl(std::span<const Rollout* const> first, std::span<const Rollout* const> second,
+double answerKl(std::span<const AnswerRollout* const> first, std::span<const AnswerRollout* const> second,
                 const ImportanceOptions& options) {
     const double a = options.alpha;
     if (options.klMode == KlMode::Binary) {
-        auto counts = [](std::span<const Rollout* const> rs) {
+        auto counts = [](std::span<const AnswerRollout* const> rs) {
             std::pair<double, double> c{0, 0}; // correct, scored
-            for (const Rollout* r : rs)
+            for (const AnswerRollout* r : rs)
                 if (scored(r)) c = {c.first + (*r->correct ? 1 : 0), c.second + 1};
             return c;
         };
@@ -96,9 +96,9 @@ double answerKl(std::span<const Rollout* const> first, std::span<const Rollout* 
     }
     std::map<std::string, std::pair<double, double>> counts;
     double n1 = 0, n2 = 0;
-    for (const Rollout* r : first)
+    for (const AnswerRollout* r : first)
         if (answered(r)) counts[normalizeAnswer(r->answer)].first += 1, n1 += 1;
-    for (const Rollout* r : second)
+    for (const AnswerRollout* r : second)
         if (answered(r)) counts[normalizeAnswer(r->answer)].second += 1, n2 += 1;
     if (n1 == 0 || n2 == 0) return 0.0;
     const double V = double(counts.size());
@@ -139,8 +139,9 @@ std::vector<ChunkImportance> resamplingImportance(std::span<const ChunkRollouts>
         m.rollouts = int64_t(mine.size());
         m.answered = std::count_if(mine.begin(), mine.end(), answered);
         m.scored = std::count_if(mine.begin(), mine.end(), scored);
-        m.correctCount = std::count_if(mine.begin(), mine.end(), [](const Rollout* r) { return scored(r) && *r->correct; });
+        m.correctCount = std::count_if(mine.begin(), mine.end(), [](const AnswerRollout* r) { return scored(r) && *r->correct; });
         m.accuracy = accuracy[i];
+        m.forcedAnswerAccuracy = forcedAccuracy[i];
 
         // Resampling importance (§4.3 L508-593): what keeping sentence i (chunk i+1's rollouts) changes.
         if (const int64_t next = nextOf(withAccuracy, i); next >= 0 && withAccuracy.count(i))
@@ -151,7 +152,7 @@ std::vector<ChunkImportance> resamplingImportance(std::span<const ChunkRollouts>
         // Counterfactual importance (§4.3 L305-506): only the rollouts whose first sentence means something else.
         Refs different, similar;
         std::vector<std::string> resampled;
-        for (const Rollout* r : mine) {
+        for (const AnswerRollout* r : mine) {
             if (std::isnan(r->similarity)) continue;
             resampled.push_back(r->resampled);
             (r->similarity < options.similarityThreshold ? different : similar).push_back(r);

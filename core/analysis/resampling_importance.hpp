@@ -12,7 +12,7 @@
 namespace attnscope::core {
 
 // One continuation of prompt + prefix without chunk i.
-struct Rollout {
+struct AnswerRollout {
     std::string resampled;       // the first chunk of the rollout text (§4.1 segmenter); empty when it has none
     std::string answer;          // the extracted answer; empty when the rollout gave none
     std::optional<bool> correct; // unknown when no expected answer was given
@@ -22,8 +22,8 @@ struct Rollout {
 // The rollouts of one chunk (index = the chunk's position in the trace). Forced-answer rollouts are optional.
 struct ChunkRollouts {
     int64_t index = 0;
-    std::vector<Rollout> rollouts;
-    std::vector<Rollout> forced;
+    std::vector<AnswerRollout> rollouts;
+    std::vector<AnswerRollout> forced;
 };
 
 enum class KlMode {
@@ -46,7 +46,8 @@ struct ChunkImportance {
     int64_t answered = 0; // with a non-empty answer
     int64_t scored = 0;   // with a non-empty answer and a known correctness (the accuracy's denominator)
     int64_t correctCount = 0;
-    double accuracy = 0.0;
+    double accuracy = 0.0;             // of the rollouts
+    double forcedAnswerAccuracy = 0.0; // of the forced-answer rollouts; NaN when none is scored
     double resamplingAccuracy = 0.0, resamplingKl = 0.0;
     double counterfactualAccuracy = 0.0, counterfactualKl = 0.0;
     double forcedAccuracy = 0.0, forcedKl = 0.0;
@@ -60,11 +61,11 @@ struct ChunkImportance {
 std::string normalizeAnswer(std::string_view answer);
 
 // #(correct and answered) / #(correctness known and answered); NaN when that denominator is 0.
-double rolloutAccuracy(std::span<const Rollout* const> rollouts);
+double rolloutAccuracy(std::span<const AnswerRollout* const> rollouts);
 
 // calculate_kl_divergence (§4.3): KL(first ‖ second) over the answered rollouts' normalised answers (or their
 // correctness in Binary mode), smoothed by alpha, clamped at 0; 0 when either side has no answered rollout.
-double answerKl(std::span<const Rollout* const> first, std::span<const Rollout* const> second,
+double answerKl(std::span<const AnswerRollout* const> first, std::span<const AnswerRollout* const> second,
                 const ImportanceOptions& options = {});
 
 // The §4.3 metrics of every chunk, in the order given. "Next" of chunk i is the smallest index > i whose chunk has

@@ -1,5 +1,6 @@
 #include "jobs/anchors_job.hpp"
 
+#include "analysis/resampling_importance.hpp"
 #include "analysis/sentence_spans.hpp"
 #include "errors.hpp"
 #include "jobs/analyze_job.hpp"
@@ -109,6 +110,10 @@ std::string anchorsTable(const AnchorsReport& report, int64_t top) {
     if (const AnalysisDataset* e = report.suppression.dataset("effect"))
         topRows(out, "suppression effect (mean over later sentences of ln(KL + 1e-9)):", e->toDoubles(),
                 report.sentences, top);
+    if (report.resampling)
+        if (const AnalysisDataset* c = report.resampling->dataset("counterfactual_importance_kl"))
+            topRows(out, "counterfactual importance (KL of the answers when the sentence means something else):",
+                    c->toDoubles(), report.sentences, top);
     return out;
 }
 
@@ -135,6 +140,50 @@ nlohmann::json parametersJson(const AnalysisResult& r) {
             },
             value);
     return p;
+}
+
+// Per sentence: every §4.3 metric, the rollout counts and how often each normalised answer came back.
+nlohmann::json resamplingJson(const AnalysisResult& r) {
+    static const char* kMetrics[] = {"accuracy",
+                                     "resampling_importance_accuracy",
+                                     "resampling_importance_kl",
+                                     "counterfactual_importance_accuracy",
+                                     "counterfactual_importance_kl",
+                                     "different_trajectories_fraction",
+                                     "overdeterminedness",
+                                     "forced_answer_accuracy",
+                                     "forced_importance_accuracy",
+                                     "forced_importance_kl"};
+    const std::vector<double> counts = datasetDoubles(r, "counts");
+    const AnalysisDataset* answers = r.dataset("rollout_answer");
+    const size_t N = counts.size() / 4;
+    nlohmann::json sentences = nlohmann::json::array();
+    for (size_t i = 0; i < N; ++i) {
+        nlohmann::json e = {{"index", i}};
+        for (const char* name : kMetrics) {
+            if (!r.dataset(name)) continue; // forced-answer metrics exist only with forced rollouts
+            const std::vector<double> v = datasetDoubles(r, name);
+            e[name] = i < v.size() ? finiteOrNull(v[i]) : nlohmann::json(nullptr);
+        }
+        e["rollouts"] = int64_t(counts[4 * i]);
+        e["answered"] = int64_t(counts[4 * i + 1]);
+        e["scored"] = int64_t(counts[4 * i + 2]);
+        e["correct"] = int64_t(counts[4 * i + 3]);
+        nlohmann::json tally = nlohmann::json::object();
+        if (answers && N > 0 && answers->count() % int64_t(N) == 0) {
+            const auto& a = std::get<std::vector<std::string>>(answers->values);
+            const size_t R = a.size() / N; // flattened [sentence][rollout]
+            for (size_t k = 0; k < R; ++k)
+                if (const std::string n = normalizeAnswer(a[i * R + k]); !n.empty())
+                    tally[n] = tally.value(n, 0) + 1;
+        }
+        e["answers"] = std::move(tally);
+        sentences.push_back(std::move(e));
+    }
+    return {{"source", r.source},
+            {"version", r.version},
+            {"parameters", parametersJson(r)},
+            {"sentences", std::move(sentences)}};
 }
 
 } // namespace
@@ -173,7 +222,7 @@ std::string anchorsJson(const AnchorsReport& report, const std::filesystem::path
     for (double v : effect)
         effects.push_back(finiteOrNull(v));
     const AnalysisDataset* m = s.dataset("matrix");
-    const nlohmann::json j = {
+    nlohmann::json j = {
         {"file", run.string()},
         {"sentences", std::move(sentences)},
         {"receiver_heads", std::move(receivers)},
@@ -185,6 +234,7 @@ std::string anchorsJson(const AnchorsReport& report, const std::filesystem::path
           {"axes", m ? m->axes : std::string()},
           {"matrix", std::move(rows)},
           {"effect", std::move(effects)}}}};
+    if (report.resampling) j["resampling"] = resamplingJson(*report.resampling);
     return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

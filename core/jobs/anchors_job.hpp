@@ -6,6 +6,7 @@
 #include "store/run_analysis.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ std::string traceText(const std::string& file, const std::string& origin);
 struct AnchorsReport {
     AnalysisResult whiteBox;    // /analysis/anchors
     AnalysisResult suppression; // /analysis/anchors_suppression
+    std::optional<AnalysisResult> resampling; // /analysis/anchors_resampling, when rollouts were asked for
     std::vector<std::string> sentences;
 };
 
@@ -32,13 +34,19 @@ struct AnchorsReport {
 AnchorsReport runAnchors(Transformer& model, const std::filesystem::path& run, const SuppressionOptions& options = {},
                          Progress* progress = nullptr);
 
-// The top sentences by receiver-head broadcast and by suppression effect, `top` of each, as a plain-text table.
+// The top sentences by receiver-head broadcast, by suppression effect and (with rollouts) by counterfactual
+// importance, `top` of each, as a plain-text table.
 std::string anchorsTable(const AnchorsReport& report, int64_t top = 5);
 
 // The report as one JSON document (`attnscope-cli anchors --json`): {"file", "sentences": [{"index", "text",
 // "bytes": [b, e], "tokens": [b, e], "broadcast", "suppression_effect"}], "receiver_heads": [{"layer", "head",
 // "kurtosis"}], "white_box": {"source", "version", "parameters"}, "suppression": {"source", "version", "parameters",
-// "axes", "matrix": [[...]] (affected x suppressed, as stored), "effect": [...]}}. NaN and infinities become null.
+// "axes", "matrix": [[...]] (affected x suppressed, as stored), "effect": [...]}}; with rollouts also
+// "resampling": {"source", "version", "parameters", "sentences": [{"index", "accuracy", "resampling_importance_accuracy",
+// "resampling_importance_kl", "counterfactual_importance_accuracy", "counterfactual_importance_kl",
+// "different_trajectories_fraction", "overdeterminedness", ["forced_answer_accuracy", "forced_importance_accuracy",
+// "forced_importance_kl" with forced rollouts], "rollouts", "answered", "scored", "correct", "answers": {normalised
+// answer: count}}]}. NaN and infinities become null.
 // The per-head [L,H,N,N] matrices and vertical scores stay in the run file.
 std::string anchorsJson(const AnchorsReport& report, const std::filesystem::path& run);
 

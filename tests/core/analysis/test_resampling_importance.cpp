@@ -17,8 +17,8 @@ constexpr double kAlpha = 1e-9;
 // The hand formulas below are evaluated in the same double arithmetic, in another order: a few ulps apart.
 constexpr double kTol = 1e-12;
 
-Rollout rollout(std::string answer, std::optional<bool> correct, double similarity = kNaN, std::string resampled = "s") {
-    return Rollout{std::move(resampled), std::move(answer), correct, similarity};
+AnswerRollout rollout(std::string answer, std::optional<bool> correct, double similarity = kNaN, std::string resampled = "s") {
+    return AnswerRollout{std::move(resampled), std::move(answer), correct, similarity};
 }
 
 // Chunk 0: one correct "blue box" (similar to the removed sentence), three wrong "red box" (two dissimilar, one not
@@ -130,11 +130,13 @@ TEST(ResamplingImportance, ForcedAnswersWhenPresent) {
     chunks[0].forced = {rollout("5", true), rollout("5", true), rollout("6", false), rollout("6", false)};
     chunks[1].forced = {rollout("5", true), rollout("5", true), rollout("5", true), rollout("5", true)};
     const auto m = resamplingImportance(chunks);
+    EXPECT_DOUBLE_EQ(m[0].forcedAnswerAccuracy, 0.5);
     EXPECT_DOUBLE_EQ(m[0].forcedAccuracy, 1.0 - 0.5);
     const double p5 = (2 + kAlpha) / (4 + 2 * kAlpha), q5 = (4 + kAlpha) / (4 + 2 * kAlpha),
                  q6 = kAlpha / (4 + 2 * kAlpha);
     EXPECT_NEAR(m[0].forcedKl, term(p5, q5) + term(p5, q6), kTol);
     EXPECT_DOUBLE_EQ(resamplingImportance(twoChunks())[0].forcedKl, 0.0); // no forced rollouts: 0
+    EXPECT_TRUE(std::isnan(resamplingImportance(twoChunks())[0].forcedAnswerAccuracy));
 }
 
 TEST(ResamplingImportance, IdenticalDistributionsGiveZero) {
