@@ -1,8 +1,8 @@
 // `attnscope-cli figure RUN --view heatmap|grid|text|sentences|retrieval|ablation|calibration ... --out
 // FILE.{png,svg,pdf}` and `figure RUN --all --out DIR`: paper figures rendered headless by views/figure (Qt, platform
 // "offscreen").
-#include "cli_common.hpp"
 #include "cli_figure.hpp"
+#include "cli_common.hpp"
 
 #include "errors.hpp"
 #include "figure_heatmap.hpp"
@@ -16,7 +16,7 @@ namespace attnscope::app {
 
 namespace {
 
-constexpr const char* kViews = "heatmap, grid or text";
+constexpr const char* kViews = "heatmap, grid, text, sentences or retrieval";
 
 void checkOutExtension(const std::string& out) {
     const std::string ext = std::filesystem::path(out).extension().string();
@@ -31,20 +31,28 @@ void requireHead(const FigureArgs& a, const char* what) {
 
 void writeOne(const FigureArgs& a) {
     const std::string& v = a.view;
-    if (v != "heatmap" && v != "grid" && v != "text")
-        throw core::ArgumentError(v.empty() ? fmt::format("Name a figure with --view ({}), or write them all with --all.",
-                                                          kViews)
-                                            : fmt::format("Unknown figure view '{}': use {}.", v, kViews));
+    if (v != "heatmap" && v != "grid" && v != "text" && v != "sentences" && v != "retrieval")
+        throw core::ArgumentError(
+            v.empty() ? fmt::format("Name a figure with --view ({}), or write them all with --all.", kViews)
+                      : fmt::format("Unknown figure view '{}': use {}.", v, kViews));
     checkOutExtension(a.out);
+    if (v == "retrieval" && (!a.retrieval.empty() || std::filesystem::path(a.run).extension() == ".json")) {
+        writeRetrievalFigure(a, a.out); // no run file needed
+        return;
+    }
     core::RunReader run(a.run);
     if (v == "heatmap") {
         requireHead(a, "heatmap");
         writeHeatmapFigure(run, a, a.layer, a.head, a.out);
     } else if (v == "grid") {
         writeGridFigure(run, a.metric.empty() ? std::string("entropy") : a.metric, a, a.out);
-    } else {
+    } else if (v == "text") {
         requireHead(a, "text view");
         writeTextFigure(run, a, a.layer, a.head, a.out);
+    } else if (v == "sentences") {
+        writeSentenceFigure(run, a, a.out);
+    } else {
+        writeRetrievalFigure(a, a.out); // says that the run holds none
     }
 }
 
@@ -55,17 +63,25 @@ void addFigureCommand(CLI::App& app) {
                                              "a metric, text view, ...) to PNG, SVG or PDF, or a whole figure set "
                                              "with --all");
     auto a = std::make_shared<FigureArgs>();
-    cmd->add_option("RUN", a->run, "run file (.attn.h5)")->required();
+    cmd->add_option("RUN", a->run, "run file (.attn.h5); for --view retrieval also the PREFIX.json of `retrieval`")
+        ->required();
     cmd->add_option("--view", a->view, std::string(kViews));
-    cmd->add_option("--layer", a->layer, "layer of the heatmap or text view");
-    cmd->add_option("--head", a->head, "head of the heatmap or text view");
+    cmd->add_option("--layer", a->layer, "layer of the heatmap, text view or sentence matrix");
+    cmd->add_option("--head", a->head, "head of the heatmap, text view or sentence matrix (default: receiver heads)");
     cmd->add_option("--token", a->token, "text view: the attending token (default: the last)");
     cmd->add_option("--range", a->range,
                     "heatmap: q0:q1,k0:k1 half-open token range; text view: t0:t1 (default: everything, or the 512 "
                     "tokens up to --token)");
-    cmd->add_option("--metric", a->metric,
-                    "grid: ANALYSIS/DATASET, DATASET, ANALYSIS or entropy, first_mass; text view: shade by entropy, "
-                    "first_mass, received or alpha instead of attention");
+    cmd->add_option(
+        "--metric", a->metric,
+        "grid: ANALYSIS/DATASET, DATASET, ANALYSIS or entropy, first_mass; text view: shade by entropy, "
+        "first_mass, received or alpha instead of attention; sentences: attention (default), suppression or "
+        "published; retrieval: recall (default) or kept");
+    cmd->add_option("--retrieval", a->retrieval,
+                    "retrieval: the PREFIX.json that `attnscope-cli retrieval --out PREFIX` writes (also for --all)");
+    cmd->add_option("--score", a->score,
+                    "sentences: the published per-sentence score beside the rows (default "
+                    "counterfactual_importance_kl)");
     cmd->add_option("--colormap", a->colormap, "viridis, magma, inferno, plasma or gray")->capture_default_str();
     cmd->add_option("--scale", a->scale, "heatmap colour scale: linear, log or row (each row by its maximum)")
         ->capture_default_str();

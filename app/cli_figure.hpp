@@ -14,6 +14,7 @@ namespace attnscope::app {
 struct FigureArgs {
     std::string run, view, out, range, metric, colormap = "viridis", scale = "linear", format = "png", reduce = "mean";
     std::string retrieval; // a `retrieval --out PREFIX` JSON for --view retrieval and --all
+    std::string score;     // sentences: the published per-sentence field beside the rows
     int64_t layer = -1, head = -1, token = -1;
     double clipMax = 0.0, dpi = 96.0, width = 720.0;
     bool all = false;
@@ -24,6 +25,9 @@ views::Colormap colormapArg(const std::string& name);
 void writeHeatmapFigure(core::RunReader& run, const FigureArgs& a, int64_t layer, int64_t head, const std::string& out);
 void writeGridFigure(core::RunReader& run, const std::string& metric, const FigureArgs& a, const std::string& out);
 void writeTextFigure(core::RunReader& run, const FigureArgs& a, int64_t layer, int64_t head, const std::string& out);
+void writeSentenceFigure(core::RunReader& run, const FigureArgs& a, const std::string& out);
+// The retrieval JSON of a.retrieval, or of a.run when it names a .json file; throws when there is none.
+void writeRetrievalFigure(const FigureArgs& a, const std::string& out);
 // Writes every figure the run has data for into the folder a.out, with index.md.
 void writeAllFigures(core::RunReader& run, const FigureArgs& a);
 

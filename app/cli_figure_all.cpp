@@ -99,8 +99,8 @@ void writeAllFigures(core::RunReader& run, const FigureArgs& a) {
         throw core::FileError("Cannot create the figure folder '" + a.out + "'.");
     FigureSet set(dir, a.format);
     set.index() = "# Figures of " + run.path().filename().string() + "\n\n" + std::to_string(run.model().nLayers) +
-                  " layers x " + std::to_string(run.model().nHeads) + " heads, " +
-                  std::to_string(run.layout().tokens) + " tokens. Written by `attnscope-cli figure --all`.\n\n";
+                  " layers x " + std::to_string(run.model().nHeads) + " heads, " + std::to_string(run.layout().tokens) +
+                  " tokens. Written by `attnscope-cli figure --all`.\n\n";
     const std::vector<std::string> metrics = figure::headGridMetrics(run);
     if (!metrics.empty()) set.section("Per-head metrics (layer x head)");
     for (const auto& metric : metrics) {
@@ -123,8 +123,32 @@ void writeAllFigures(core::RunReader& run, const FigureArgs& a) {
         textArgs.clipMax = 0;
         writeTextFigure(run, textArgs, layer, head, set.path(stem));
         set.section("Text view");
-        set.add(stem, "Attention of the last token, layer " + std::to_string(layer) + ", head " +
-                          std::to_string(head));
+        set.add(stem, "Attention of the last token, layer " + std::to_string(layer) + ", head " + std::to_string(head));
+    }
+    const core::RunSummary summary = run.summary();
+    auto has = [&](const char* name) {
+        return std::find(summary.analyses.begin(), summary.analyses.end(), name) != summary.analyses.end();
+    };
+    if (has("anchors") || has("anchors_published")) {
+        set.section("Sentences (thought anchors)");
+        FigureArgs sentenceArgs = a;
+        sentenceArgs.metric.clear();
+        sentenceArgs.layer = sentenceArgs.head = -1;
+        sentenceArgs.clipMax = 0;
+        writeSentenceFigure(run, sentenceArgs, set.path("sentences"));
+        set.add("sentences", has("anchors") ? "Sentence attention of the receiver heads" : "Published step importance");
+        if (has("anchors") && has("anchors_suppression")) {
+            sentenceArgs.metric = "suppression";
+            writeSentenceFigure(run, sentenceArgs, set.path("sentences_suppression"));
+            set.add("sentences_suppression", "Attention suppression (ln KL)");
+        }
+    }
+    if (!a.retrieval.empty()) {
+        FigureArgs retrievalArgs = a;
+        retrievalArgs.metric.clear();
+        writeRetrievalFigure(retrievalArgs, set.path("retrieval"));
+        set.section("Needle in a haystack");
+        set.add("retrieval", "Retrieval success, context length x needle depth");
     }
     const auto indexPath = dir / "index.md";
     // Written under a temporary name and renamed, so that a reader never sees half an index.

@@ -4,12 +4,16 @@
 #include "errors.hpp"
 #include "figure_head_grid.hpp"
 #include "figure_heatmap.hpp"
+#include "figure_retrieval.hpp"
+#include "figure_sentences.hpp"
 #include "figure_text_view.hpp"
 #include "figure_writer.hpp"
 #include "run_export.hpp"
 #include "store/run_reader.hpp"
 
 #include <QtGui/QPainter>
+
+#include <filesystem>
 
 namespace attnscope::app {
 
@@ -81,6 +85,34 @@ void writeTextFigure(core::RunReader& run, const FigureArgs& a, int64_t layer, i
     const figure::TextFigureData data = figure::loadTextFigure(run, s);
     figure::writeFigure(out, {figure::textFigureSize(data), a.dpi},
                         [&](QPainter& p) { figure::paintTextFigure(p, data); });
+}
+
+void writeSentenceFigure(core::RunReader& run, const FigureArgs& a, const std::string& out) {
+    figure::SentenceFigureSpec s;
+    s.matrix = figure::sentenceMatrixFromName(a.metric);
+    s.layer = a.layer;
+    s.head = a.head;
+    s.score = a.score;
+    s.colormap = colormapArg(a.colormap);
+    s.clipMax = a.clipMax;
+    const figure::SentenceFigureData data = figure::loadSentenceFigure(run, s);
+    figure::writeFigure(out, {figure::sentenceFigureSize(data), a.dpi},
+                        [&](QPainter& p) { figure::paintSentenceFigure(p, data); });
+}
+
+void writeRetrievalFigure(const FigureArgs& a, const std::string& out) {
+    std::string file = a.retrieval;
+    if (file.empty() && std::filesystem::path(a.run).extension() == ".json") file = a.run;
+    if (file.empty())
+        throw core::ArgumentError("Run file '" + a.run +
+                                  "' holds no needle-in-a-haystack results: give the "
+                                  "PREFIX.json of `attnscope-cli retrieval --out PREFIX` as the file or with "
+                                  "--retrieval.");
+    figure::RetrievalFigureSpec s;
+    s.measure = figure::retrievalMeasureFromName(a.metric);
+    const figure::RetrievalFigureData data = figure::loadRetrievalFigure(file, s);
+    figure::writeFigure(out, {figure::retrievalFigureSize(data), a.dpi},
+                        [&](QPainter& p) { figure::paintRetrievalFigure(p, data); });
 }
 
 } // namespace attnscope::app

@@ -3,6 +3,8 @@
 // and the run's own numbers, PDF through poppler (pdftoppm renders, pdftotext holds the labels), SVG through Qt's XML
 // reader, byte-identical repeats, and bad input as one sentence with exit code 2.
 #include "colormap_path.hpp"
+#include "figure_retrieval.hpp"
+#include "figure_sentences.hpp"
 #include "figure_text_view.hpp"
 #include "figure_writer.hpp"
 #include "store/run_reader.hpp"
@@ -14,7 +16,9 @@
 #include <QtGui/QImage>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -96,11 +100,15 @@ protected:
         const CliResult r = runCli({"anchors", organism(), "--trace",
                                     (resourcesDir() / "prompts/anchors_story.txt").string(), "--out", s_story});
         ASSERT_EQ(r.code, 0) << r.err;
+        s_plain = (s_dir / "plain.attn.h5").string();
+        const CliResult c = runCli({"capture", organism(), "--prompt", "the dog ran to the cat", "--out", s_plain});
+        ASSERT_EQ(c.code, 0) << c.err;
     }
     static std::string organism() { return (resourcesDir() / "models/organism").string(); }
     static std::string out(const std::string& name) { return (s_dir / name).string(); }
     static inline std::filesystem::path s_dir;
     static inline std::string s_story; // the bundled anchors story: anchors and suppression analyses
+    static inline std::string s_plain; // a capture without analyses
 };
 
 TEST_F(FigureKinds, TextViewShadesTokensByTheQueryRow) {
@@ -162,19 +170,203 @@ TEST_F(FigureKinds, TextViewFormatsHoldTheTokensAndRepeat) {
 }
 
 TEST_F(FigureKinds, TextViewBadInputIsOneSentence) {
-    expectOneSentenceError(runCli({"figure", s_story, "--view", "text", "--layer", "0", "--head", "0", "--token",
-                                   "999", "--out", out("x.png")}),
+    expectOneSentenceError(runCli({"figure", s_story, "--view", "text", "--layer", "0", "--head", "0", "--token", "999",
+                                   "--out", out("x.png")}),
                            "token 999");
-    expectOneSentenceError(runCli({"figure", s_story, "--view", "text", "--layer", "7", "--head", "0", "--out",
-                                   out("x.png")}),
-                           "layer 7");
+    expectOneSentenceError(
+        runCli({"figure", s_story, "--view", "text", "--layer", "7", "--head", "0", "--out", out("x.png")}), "layer 7");
     expectOneSentenceError(runCli({"figure", s_story, "--view", "text", "--layer", "0", "--head", "0", "--metric",
                                    "nope", "--out", out("x.png")}),
                            "nope");
     expectOneSentenceError(runCli({"figure", s_story, "--view", "text", "--out", out("x.png")}), "--layer");
-    expectOneSentenceError(runCli({"figure", s_story, "--view", "text", "--layer", "0", "--head", "0", "--range",
-                                   "5:x", "--out", out("x.png")}),
+    expectOneSentenceError(runCli({"figure", s_story, "--view", "text", "--layer", "0", "--head", "0", "--range", "5:x",
+                                   "--out", out("x.png")}),
                            "5:x");
+    EXPECT_FALSE(std::filesystem::exists(out("x.png")));
+}
+
+// Cell (i, j) of the sentence figure's PNG, sampled at its centre.
+QColor sentenceCell(const QImage& image, const figure::SentenceFigureData& d, int64_t i, int64_t j) {
+    const QRectF plot = figure::sentencePlotRect(d);
+    const double cell = plot.width() / double(d.n);
+    return image.pixelColor(
+        QPointF(plot.left() + (double(j) + 0.5) * cell, plot.top() + (double(i) + 0.5) * cell).toPoint());
+}
+
+TEST_F(FigureKinds, SentenceMatrixIsTheReceiverHeadsMean) {
+    const CliResult r = runCli({"figure", s_story, "--view", "sentences", "--out", out("sent.png")});
+    ASSERT_EQ(r.code, 0) << r.err;
+    core::RunReader run(s_story);
+    const figure::SentenceFigureData data = figure::loadSentenceFigure(run, {});
+    const QImage image(QString::fromStdString(out("sent.png")));
+    EXPECT_EQ(image.size(), figure::sentenceFigureSize(data).toSize());
+
+    // The mean over the stored receiver heads of the stored [L,H,N,N] matrices, by hand.
+    const core::AnalysisResult a = run.analysis("anchors");
+    const core::AnalysisDataset* m = a.dataset("matrix");
+    const std::vector<double> all = m->toDoubles(), heads = a.dataset("receiver_heads")->toDoubles();
+    const int64_t H = m->shape[1], N = m->shape[2];
+    ASSERT_EQ(data.n, N);
+    std::vector<double> mean(size_t(N * N), 0.0);
+    for (size_t k = 0; k + 1 < heads.size(); k += 2)
+        for (int64_t c = 0; c < N * N; ++c)
+            mean[size_t(c)] +=
+                all[size_t((int64_t(heads[k]) * H + int64_t(heads[k + 1])) * N * N + c)] / double(heads.size() / 2);
+    // The colour range is the off-diagonal lower triangle's (as on screen): its largest cell is the top colour.
+    double hi = 0;
+    int64_t hiI = 1, hiJ = 0;
+    for (int64_t i = 1; i < N; ++i)
+        for (int64_t j = 0; j < i; ++j)
+            if (mean[size_t(i * N + j)] > hi) hi = mean[size_t(i * N + j)], hiI = i, hiJ = j;
+    // Float32 storage of the mean: relative 1e-5 is far below one colour step.
+    EXPECT_NEAR(data.vmax, hi, 1e-5 * hi);
+    EXPECT_EQ(data.vmin, 0.0);
+    for (auto [i, j] : {std::pair<int64_t, int64_t>{hiI, hiJ}, {5, 2}, {N - 1, 0}, {N - 1, N - 2}}) {
+        const auto want = views::colormapRgb8(views::Colormap::Viridis, float(mean[size_t(i * N + j)] / hi));
+        const QColor got = sentenceCell(image, data, i, j);
+        EXPECT_NEAR(got.red(), want[0], 1) << i << "," << j;
+        EXPECT_NEAR(got.green(), want[1], 1) << i << "," << j;
+        EXPECT_NEAR(got.blue(), want[2], 1) << i << "," << j;
+    }
+    EXPECT_EQ(sentenceCell(image, data, 0, N - 1), QColor(235, 235, 235));     // above the diagonal: nothing attends
+    const std::vector<double> broadcast = a.dataset("broadcast")->toDoubles(); // NaN for the last sentences
+    ASSERT_EQ(data.broadcast.size(), broadcast.size());
+    for (size_t i = 0; i < broadcast.size(); ++i)
+        EXPECT_TRUE(data.broadcast[i] == broadcast[i] || (std::isnan(data.broadcast[i]) && std::isnan(broadcast[i])));
+}
+
+TEST_F(FigureKinds, SentenceMatrixOfOneHeadAndOfSuppression) {
+    ASSERT_EQ(
+        runCli({"figure", s_story, "--view", "sentences", "--layer", "1", "--head", "3", "--out", out("sent_head.png")})
+            .code,
+        0);
+    core::RunReader run(s_story);
+    figure::SentenceFigureSpec spec;
+    spec.layer = 1, spec.head = 3;
+    const figure::SentenceFigureData head = figure::loadSentenceFigure(run, spec);
+    const core::AnalysisResult anchors = run.analysis("anchors");
+    const core::AnalysisDataset* m = anchors.dataset("matrix");
+    const std::vector<double> all = m->toDoubles();
+    const int64_t H = m->shape[1], N = m->shape[2];
+    for (int64_t c : {N * 3 + 1, N * (N - 1) + 4})
+        EXPECT_FLOAT_EQ(head.matrix[size_t(c)], float(all[size_t((1 * H + 3) * N * N + c)]));
+
+    spec = {};
+    spec.matrix = figure::SentenceMatrix::Suppression;
+    const figure::SentenceFigureData sup = figure::loadSentenceFigure(run, spec);
+    const std::vector<double> stored = run.analysis("anchors_suppression").dataset("matrix")->toDoubles();
+    EXPECT_FLOAT_EQ(sup.matrix[size_t(N * 4 + 2)], float(stored[size_t(N * 4 + 2)]));
+    EXPECT_EQ(sup.rowAxis, "affected sentence");
+}
+
+TEST_F(FigureKinds, SentenceFormatsHoldTheSentencesAndRepeat) {
+    expectFormats({"figure", s_story, "--view", "sentences"}, s_dir, "sent_fmt",
+                  {"Mia hid the key in the blue box", "broadcast", "mean of 20 receiver heads", "attending sentence"});
+}
+
+TEST_F(FigureKinds, SentenceMatrixOfPublishedThoughtAnchors) {
+    ATTNSCOPE_REQUIRE_SHARED();
+    const auto folder = sharedDir() / "data/thought-anchors/deepseek-r1-distill-llama-8b/correct_base_solution/"
+                                      "problem_6998";
+    const std::string pub = out("published.attn.h5");
+    std::filesystem::remove(pub);
+    CliResult r = runCli({"import-scores", pub, folder.string(), "--kind", "thought-anchors", "--new-run"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    expectFormats({"figure", pub, "--view", "sentences"}, s_dir, "sent_pub",
+                  {"published step importance", "counterfactual_importance_kl", "target sentence"});
+    core::RunReader run(pub);
+    const figure::SentenceFigureData d = figure::loadSentenceFigure(run, {});
+    const core::AnalysisResult a = run.analysis("anchors_published");
+    const std::vector<double> step = a.dataset("step_importance")->toDoubles(); // [source][target]
+    ASSERT_EQ(d.n, 64);
+    EXPECT_FLOAT_EQ(d.matrix[size_t(10 * d.n + 3)], float(step[size_t(3 * d.n + 10)])); // row: target, column: source
+    const std::vector<double> score = a.dataset("counterfactual_importance_kl")->toDoubles();
+    ASSERT_EQ(d.score.size(), score.size());
+    for (size_t i = 0; i < score.size(); ++i)
+        EXPECT_TRUE(d.score[i] == score[i] || (std::isnan(d.score[i]) && std::isnan(score[i]))) << i;
+    // Our own anchors beside 64 published chunks of another trace: the scores are left out, and the figure says so.
+    r = runCli({"import-scores", s_story, folder.string(), "--kind", "thought-anchors"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    core::RunReader story(s_story);
+    const figure::SentenceFigureData mixed = figure::loadSentenceFigure(story, {});
+    EXPECT_TRUE(mixed.score.empty());
+    EXPECT_NE(mixed.note.find("64 published chunks"), std::string::npos) << mixed.note;
+}
+
+TEST_F(FigureKinds, SentenceBadInputIsOneSentence) {
+    expectOneSentenceError(runCli({"figure", s_plain, "--view", "sentences", "--out", out("x.png")}),
+                           "/analysis/anchors");
+    expectOneSentenceError(runCli({"figure", s_story, "--view", "sentences", "--metric", "pie", "--out", out("x.png")}),
+                           "pie");
+    expectOneSentenceError(
+        runCli({"figure", s_story, "--view", "sentences", "--layer", "9", "--head", "0", "--out", out("x.png")}),
+        "layer 9");
+    expectOneSentenceError(
+        runCli({"figure", s_plain, "--view", "sentences", "--metric", "published", "--out", out("x.png")}),
+        "import-scores");
+    EXPECT_FALSE(std::filesystem::exists(out("x.png")));
+}
+
+// A small haystack run on the organism (3 needles x 2 lengths x 3 depths, about 3 s), made once.
+const std::string& retrievalJson(const std::filesystem::path& dir) {
+    static const std::string json = [&] {
+        const std::string prefix = (dir / "haystack").string();
+        const CliResult r = runCli({"retrieval", (resourcesDir() / "models/organism").string(), "--lengths", "128,256",
+                                    "--depths", "0,50,100", "--out", prefix});
+        EXPECT_EQ(r.code, 0) << r.err;
+        return prefix + ".json";
+    }();
+    return json;
+}
+
+TEST_F(FigureKinds, RetrievalTableFollowsTheSuccessTable) {
+    const std::string json = retrievalJson(s_dir);
+    ASSERT_EQ(runCli({"figure", json, "--view", "retrieval", "--out", out("ret.png")}).code, 0);
+    const CliResult kept = runCli({"figure", s_plain, "--view", "retrieval", "--retrieval", json, "--metric", "kept",
+                                   "--out", out("ret_kept.png")});
+    ASSERT_EQ(kept.code, 0) << kept.err;
+    const figure::RetrievalFigureData data = figure::loadRetrievalFigure(json, {});
+    const QImage image(QString::fromStdString(out("ret.png")));
+    EXPECT_EQ(image.size(), figure::retrievalFigureSize(data).toSize());
+    ASSERT_EQ(data.lengths, (std::vector<int64_t>{128, 256}));
+    ASSERT_EQ(data.depths, (std::vector<int64_t>{0, 50, 100}));
+
+    // The mean recall over needles straight from the JSON, coloured red (0) -> yellow -> green (1).
+    const auto j = nlohmann::json::parse(slurp(json));
+    const auto& recall = j["success_table"]["rouge1_recall"]; // [needle][length][depth]
+    for (int64_t d = 0; d < 3; ++d)
+        for (int64_t l = 0; l < 2; ++l) {
+            double mean = 0;
+            for (const auto& needle : recall)
+                mean += needle[size_t(l)][size_t(d)].get<double>() / double(recall.size());
+            EXPECT_NEAR(data.values[size_t(d * 2 + l)], mean, 1e-12);
+            const QRectF cell = figure::retrievalCellRect(data, d, l);
+            // A corner of the cell: the number is drawn in its centre.
+            expectColour(image, cell.topLeft() + QPointF(3, 3), figure::retrievalColour(mean),
+                         "depth " + std::to_string(d) + " length " + std::to_string(l));
+        }
+    EXPECT_EQ(figure::retrievalColour(0.0), (std::array<int, 3>{215, 48, 39}));
+    EXPECT_EQ(figure::retrievalColour(1.0), (std::array<int, 3>{26, 152, 80}));
+    EXPECT_EQ(figure::retrievalColour(0.5), (std::array<int, 3>{254, 224, 139}));
+}
+
+TEST_F(FigureKinds, RetrievalFormatsHoldTheAxesAndRepeat) {
+    expectFormats({"figure", retrievalJson(s_dir), "--view", "retrieval", "--metric", "kept"}, s_dir, "ret_fmt",
+                  {"needle in a haystack", "context length (tokens)", "needle depth", "256", "50 %", "/3"});
+}
+
+TEST_F(FigureKinds, RetrievalBadInputIsOneSentence) {
+    expectOneSentenceError(runCli({"figure", s_plain, "--view", "retrieval", "--out", out("x.png")}),
+                           "needle-in-a-haystack");
+    const std::string notRetrieval = out("other.json");
+    std::ofstream(notRetrieval) << "{\"columns\": []}\n";
+    expectOneSentenceError(runCli({"figure", notRetrieval, "--view", "retrieval", "--out", out("x.png")}),
+                           "success_table");
+    expectOneSentenceError(runCli({"figure", out("missing.json"), "--view", "retrieval", "--out", out("x.png")}),
+                           "missing.json");
+    expectOneSentenceError(
+        runCli({"figure", retrievalJson(s_dir), "--view", "retrieval", "--metric", "pie", "--out", out("x.png")}),
+        "pie");
     EXPECT_FALSE(std::filesystem::exists(out("x.png")));
 }
 

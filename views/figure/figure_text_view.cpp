@@ -94,8 +94,8 @@ TextFigureData loadTextFigure(core::RunReader& run, const TextFigureSpec& spec) 
     auto& s = d.spec;
     if (s.query < 0) s.query = T - 1;
     if (s.query >= T)
-        throw core::ArgumentError("Run file '" + file + "' has tokens 0 to " + std::to_string(T - 1) +
-                                  ", not token " + std::to_string(s.query) + ".");
+        throw core::ArgumentError("Run file '" + file + "' has tokens 0 to " + std::to_string(T - 1) + ", not token " +
+                                  std::to_string(s.query) + ".");
     if (s.t1 < 0) {
         s.t1 = T <= kMaxTokens ? T : s.query + 1;
         if (T > kMaxTokens) s.t0 = std::max(s.t0, s.t1 - kMaxTokens);

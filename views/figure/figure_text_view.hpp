@@ -22,27 +22,27 @@ namespace attnscope::figure {
 
 struct TextFigureSpec {
     int64_t layer = 0, head = 0;
-    int64_t query = -1;   // the attending token; -1: the last token
-    std::string metric;   // empty: attention from `query`; else a statistic of the head per query token: "entropy",
-                          // "first_mass", "received" or "alpha" (the run's /stats)
+    int64_t query = -1;      // the attending token; -1: the last token
+    std::string metric;      // empty: attention from `query`; else a statistic of the head per query token: "entropy",
+                             // "first_mass", "received" or "alpha" (the run's /stats)
     int64_t t0 = 0, t1 = -1; // half-open token window shown; t1 -1: the 512 tokens up to the query (all when fewer)
     views::Colormap colormap = views::Colormap::Viridis;
-    double clipMax = 0.0; // attention: the weight drawn at the top colour (0: the largest weight but the query's own,
-                          // as on screen); statistic: top of the colour bar (0: the largest value)
+    double clipMax = 0.0;   // attention: the weight drawn at the top colour (0: the largest weight but the query's own,
+                            // as on screen); statistic: top of the colour bar (0: the largest value)
     double widthPx = 720.0; // wrap width of the text, logical pixels
 };
 
 struct TextFigureData {
     TextFigureSpec spec; // query and window resolved
     std::string runName;
-    std::vector<std::string> texts;           // per token of the window, as drawn (spaces kept, newlines as breaks)
+    std::vector<std::string> texts; // per token of the window, as drawn (spaces kept, newlines as breaks)
     std::vector<uint8_t> breakBefore, breakAfter;
-    std::vector<float> values;                // per token: attention weight or statistic
-    std::vector<float> positions;             // per token: colour-bar position in [0, 1]
-    std::vector<uint8_t> shaded;              // 0: drawn without shade (out of the query's reach)
-    double vmin = 0, vmax = 1;                // colour-bar range
-    bool clipped = false;                     // some shaded value is above vmax
-    std::string valueName;                    // colour-bar caption
+    std::vector<float> values;    // per token: attention weight or statistic
+    std::vector<float> positions; // per token: colour-bar position in [0, 1]
+    std::vector<uint8_t> shaded;  // 0: drawn without shade (out of the query's reach)
+    double vmin = 0, vmax = 1;    // colour-bar range
+    bool clipped = false;         // some shaded value is above vmax
+    std::string valueName;        // colour-bar caption
 };
 
 // Throws core::ArgumentError (one sentence naming the run) for a layer, head, query, window or statistic outside it.
