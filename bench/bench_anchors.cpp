@@ -1,5 +1,6 @@
 // Thought Anchors' cost on a long trace (issue 7): time and peak memory of the capture (baseline), the white-box
-// analysis (`analyze --only anchors`) and the suppression matrix (N + 1 forwards), each in its own child process.
+// analysis (`analyze --only anchors`) and the suppression matrix (N + 1 forwards), each in its own child process;
+// then the black-box resampling's cost per rollout (one rollout of at most 32 new tokens per sentence).
 // The trace is built of plain sentences until it holds the requested sentences and about the requested tokens.
 // Not a test.
 //   bench_anchors [MODEL [SENTENCES [TOKENS]]]   (default: stories260K, 40 sentences, 1500 tokens)
@@ -10,12 +11,14 @@
 #include "intervene/suppression_matrix.hpp"
 #include "jobs/analyze_job.hpp"
 #include "jobs/process_setup.hpp"
+#include "jobs/resampling_job.hpp"
 #include "model/tokenizer.hpp"
 #include "runtime/transformer.hpp"
 #include "store/run_reader.hpp"
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -105,6 +108,28 @@ int main(int argc, char** argv) {
     });
     fmt::print("{:<20} {:8.2f} s {:5.2f} GiB  {:6.3f}x capture time, {} forwards{}\n", "suppression", supp.seconds,
                supp.peakGiB, supp.seconds / cap.seconds, spans.size() + 1, supp.ok ? "" : "  FAILED");
+    {
+        // In this process, to count the generated tokens: each rollout prefills its own prefix (no KV cache copy).
+        auto m = Transformer::load(model, {});
+        ResamplingOptions o;
+        o.rollouts = 1;
+        o.maxNewTokens = 32;
+        const AnswerExtractor answers(o.answerRegex);
+        const auto t0 = std::chrono::steady_clock::now();
+        const ResamplingReport r = runResampling(*m, resamplingTrace(t.text, answers, ""), o);
+        const double seconds = since(t0);
+        int64_t generated = 0, prefix = 0;
+        for (const auto& lengths : r.generatedTokens)
+            for (int64_t n : lengths)
+                generated += n;
+        for (size_t i = 0; i < r.trace.chunks.size(); ++i)
+            prefix += int64_t(m->tokenizer().encode(r.trace.prompt + prefixWithoutChunk(r.trace.chunks, i), true).ids.size());
+        const auto rollouts = int64_t(r.chunks.size());
+        fmt::print("{:<20} {:8.2f} s          {:.3f} s per rollout ({} rollouts, mean prefix {} tokens, {:.1f} new "
+                   "tokens, {} embedding forwards)\n",
+                   "resampling", seconds, seconds / double(rollouts), rollouts, prefix / std::max<int64_t>(1, rollouts),
+                   double(generated) / double(std::max<int64_t>(1, rollouts)), r.embeddingForwards);
+    }
     std::filesystem::remove(run);
     return 0;
 }
