@@ -23,8 +23,12 @@ Refs refs(const std::vector<AnswerRollout>& rollouts) {
     return out;
 }
 
-bool answered(const AnswerRollout* r) { return !r->answer.empty(); }
-bool scored(const AnswerRollout* r) { return answered(r) && r->correct.has_value(); }
+bool answered(const AnswerRollout* r) {
+    return !r->answer.empty();
+}
+bool scored(const AnswerRollout* r) {
+    return answered(r) && r->correct.has_value();
+}
 
 // Replaces every "\name{X}" by X (one level of braces), as the reference's \text{} unwrapping does.
 std::string unwrap(std::string s, std::string_view command) {
@@ -139,7 +143,8 @@ std::vector<ChunkImportance> resamplingImportance(std::span<const ChunkRollouts>
         m.rollouts = int64_t(mine.size());
         m.answered = std::count_if(mine.begin(), mine.end(), answered);
         m.scored = std::count_if(mine.begin(), mine.end(), scored);
-        m.correctCount = std::count_if(mine.begin(), mine.end(), [](const AnswerRollout* r) { return scored(r) && *r->correct; });
+        m.correctCount =
+            std::count_if(mine.begin(), mine.end(), [](const AnswerRollout* r) { return scored(r) && *r->correct; });
         m.accuracy = accuracy[i];
         m.forcedAnswerAccuracy = forcedAccuracy[i];
 

@@ -174,8 +174,7 @@ nlohmann::json resamplingJson(const AnalysisResult& r) {
             const auto& a = std::get<std::vector<std::string>>(answers->values);
             const size_t R = a.size() / N; // flattened [sentence][rollout]
             for (size_t k = 0; k < R; ++k)
-                if (const std::string n = normalizeAnswer(a[i * R + k]); !n.empty())
-                    tally[n] = tally.value(n, 0) + 1;
+                if (const std::string n = normalizeAnswer(a[i * R + k]); !n.empty()) tally[n] = tally.value(n, 0) + 1;
         }
         e["answers"] = std::move(tally);
         sentences.push_back(std::move(e));

@@ -34,7 +34,8 @@ AnalysisResult resamplingAnalysis(const ResamplingReport& report) {
     r.set("max_new_tokens", o.maxNewTokens).set("seed", int64_t(o.seed));
     r.set("answer_regex", withoutNul(o.answerRegex)).set("expected_answer", withoutNul(report.trace.expectedAnswer));
     r.set("similarity_threshold", o.similarityThreshold).set("kl_mode", std::string("answer_distribution"));
-    r.set("kl_alpha", ImportanceOptions{}.alpha).set("use_similar_chunks", int64_t(ImportanceOptions{}.useSimilarChunks));
+    r.set("kl_alpha", ImportanceOptions{}.alpha)
+        .set("use_similar_chunks", int64_t(ImportanceOptions{}.useSimilarChunks));
     r.set("embedding", std::string("mean over the sentence's tokens of the last layer's residual stream after the "
                                    "final norm, each sentence encoded alone"));
     r.set("seconds", report.seconds).set("embedding_forwards", report.embeddingForwards);
@@ -54,8 +55,8 @@ AnalysisResult resamplingAnalysis(const ResamplingReport& report) {
     r.add("overdeterminedness", {N}, column(m, &ChunkImportance::overdeterminedness), "sentence");
     std::vector<int32_t> counts;
     for (const ChunkImportance& c : m)
-        counts.insert(counts.end(), {int32_t(c.rollouts), int32_t(c.answered), int32_t(c.scored),
-                                     int32_t(c.correctCount)});
+        counts.insert(counts.end(),
+                      {int32_t(c.rollouts), int32_t(c.answered), int32_t(c.scored), int32_t(c.correctCount)});
     r.add("counts", {N, 4}, counts, "sentence,rollouts_answered_scored_correct");
 
     std::vector<std::string> resampled, answers;

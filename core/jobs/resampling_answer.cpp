@@ -42,8 +42,8 @@ AnswerExtractor::AnswerExtractor(std::string_view pattern) : m_pattern(pattern) 
     pcre2_pattern_info(m_code, PCRE2_INFO_CAPTURECOUNT, &captures);
     if (minLength == 0) {
         pcre2_code_free(m_code);
-        throw ArgumentError(fmt::format("--answer-regex '{}' can match an empty text, so every rollout would answer.",
-                                        m_pattern));
+        throw ArgumentError(
+            fmt::format("--answer-regex '{}' can match an empty text, so every rollout would answer.", m_pattern));
     }
     const int named = pcre2_substring_number_from_name(m_code, reinterpret_cast<PCRE2_SPTR>("answer"));
     m_group = named > 0 ? uint32_t(named) : (captures > 0 ? 1u : 0u);
@@ -55,8 +55,8 @@ AnswerExtractor::~AnswerExtractor() {
 
 std::string AnswerExtractor::extract(std::string_view text) const {
     std::unique_ptr<pcre2_match_data, MatchDataDeleter> data(pcre2_match_data_create_from_pattern(m_code, nullptr));
-    const int rc = pcre2_match(m_code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, data.get(),
-                               nullptr);
+    const int rc =
+        pcre2_match(m_code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, data.get(), nullptr);
     if (rc < 0) return {};
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(data.get());
     // A group that did not take part in the match (an alternative not taken) gives no answer.

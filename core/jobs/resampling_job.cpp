@@ -44,8 +44,8 @@ std::vector<int32_t> contextIds(const Transformer& model, const std::string& con
     if (ids.empty() && tok.bosId() >= 0) ids.push_back(int32_t(tok.bosId()));
     if (ids.empty() && tok.eosId() >= 0) ids.push_back(int32_t(tok.eosId()));
     if (ids.empty())
-        throw ArgumentError(fmt::format("Model '{}' has no BOS or EOS token to start a rollout from an empty prefix.",
-                                        model.source()));
+        throw ArgumentError(
+            fmt::format("Model '{}' has no BOS or EOS token to start a rollout from an empty prefix.", model.source()));
     return ids;
 }
 
@@ -75,7 +75,8 @@ ResamplingTrace resamplingTrace(const std::string& text, const AnswerExtractor& 
         if (t.expectedAnswer.empty()) t.expectedAnswer = stripped(after);
         if (!t.expectedAnswer.empty()) return t;
     }
-    t.expectedAnswer = answers.extract(std::string_view(text).substr(begin, end == std::string::npos ? end : end - begin));
+    t.expectedAnswer =
+        answers.extract(std::string_view(text).substr(begin, end == std::string::npos ? end : end - begin));
     return t;
 }
 
@@ -156,7 +157,8 @@ ResamplingReport runResampling(Transformer& model, const ResamplingTrace& trace,
         if (forcing) {
             const std::vector<int32_t> forcedIds = contextIds(model, context + options.forceAnswer);
             for (int64_t r = 0; r < R; ++r) {
-                const auto [text, n] = sample(forcedIds, mix64(mix64(options.seed ^ mix64(uint64_t(i * R + r + 1))) + 1), i);
+                const auto [text, n] =
+                    sample(forcedIds, mix64(mix64(options.seed ^ mix64(uint64_t(i * R + r + 1))) + 1), i);
                 AnswerRollout rollout;
                 rollout.answer = answers.extract(options.forceAnswer + text);
                 rollout.similarity = std::numeric_limits<double>::quiet_NaN();

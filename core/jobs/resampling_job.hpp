@@ -23,7 +23,7 @@ struct ResamplingOptions {
     double topP = 0.95;
     int64_t maxNewTokens = 1024; // the paper allows 16384
     std::string answerRegex = kBoxedAnswerPattern;
-    std::string expectedAnswer;     // empty: the trace's own answer (resamplingTrace)
+    std::string expectedAnswer; // empty: the trace's own answer (resamplingTrace)
     double similarityThreshold = 0.8;
     uint64_t seed = 0;
     // Not empty: as many forced-answer rollouts per sentence from prompt + prefix + this text (the paper's
@@ -49,7 +49,7 @@ std::string prefixWithoutChunk(const std::vector<std::string>& chunks, size_t i)
 struct ResamplingReport {
     ResamplingOptions options;
     ResamplingTrace trace;
-    std::vector<ChunkRollouts> chunks; // one per sentence, rollouts in seed order
+    std::vector<ChunkRollouts> chunks;                               // one per sentence, rollouts in seed order
     std::vector<std::vector<int64_t>> generatedTokens, forcedTokens; // [sentence][rollout]; forced: empty when none
     std::vector<ChunkImportance> importance;
     int64_t embeddingForwards = 0;

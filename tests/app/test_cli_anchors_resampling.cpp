@@ -14,8 +14,12 @@ using namespace attnscope;
 
 namespace {
 
-std::string organism() { return (test::resourcesDir() / "models/organism").string(); }
-std::string story() { return (test::resourcesDir() / "prompts/anchors_story.txt").string(); }
+std::string organism() {
+    return (test::resourcesDir() / "models/organism").string();
+}
+std::string story() {
+    return (test::resourcesDir() / "prompts/anchors_story.txt").string();
+}
 
 // A small budget: 4 rollouts and 4 forced answers of at most 6 tokens per sentence (88 short generations).
 std::vector<std::string> resampling(std::vector<std::string> args) {

@@ -4,8 +4,8 @@
 // sentence it keeps it.
 #include "analysis/sentence_spans.hpp"
 #include "errors.hpp"
-#include "jobs/resampling_job.hpp"
 #include "jobs/resampling_embedding.hpp"
+#include "jobs/resampling_job.hpp"
 #include "runtime/transformer.hpp"
 #include "support/test_paths.hpp"
 
@@ -71,7 +71,8 @@ TEST(ResamplingOrganism, PrefixesDropTheChunkLikeTheReference) {
 TEST(ResamplingOrganism, TraceSplitsPromptChunksAndAnswer) {
     const AnswerExtractor boxed(kBoxedAnswerPattern);
     const ResamplingTrace t = resamplingTrace(
-        "Solve it. <think>\nFirst, two plus two. So it is four.\n</think>\nThe answer is \\boxed{\\frac{8}{2}}.", boxed, "");
+        "Solve it. <think>\nFirst, two plus two. So it is four.\n</think>\nThe answer is \\boxed{\\frac{8}{2}}.", boxed,
+        "");
     EXPECT_EQ(t.prompt, "Solve it. <think>\n");
     EXPECT_EQ(t.chunks, (std::vector<std::string>{"First, two plus two.", "So it is four."}));
     EXPECT_EQ(t.expectedAnswer, "\\frac{8}{2}"); // nested braces inside \boxed{}
@@ -86,7 +87,7 @@ TEST(ResamplingOrganism, TraceSplitsPromptChunksAndAnswer) {
 
 TEST(ResamplingOrganism, AnswerPatternsAndTheirErrors) {
     EXPECT_EQ(AnswerExtractor("x = (\\d+)").extract("so x = 42 and x = 7"), "42"); // the first match
-    EXPECT_EQ(AnswerExtractor("\\d+").extract("it is 12 ."), "12");                 // no group: the whole match
+    EXPECT_EQ(AnswerExtractor("\\d+").extract("it is 12 ."), "12");                // no group: the whole match
     EXPECT_EQ(AnswerExtractor("(a)|(?<answer>b)").extract("b"), "b");              // the named group wins
     EXPECT_EQ(AnswerExtractor("(a)|(?<answer>b)").extract("a"), "");               // ... even when it took no part
     EXPECT_EQ(AnswerExtractor(kBoxedAnswerPattern).extract("no box"), "");
@@ -151,5 +152,10 @@ TEST(ResamplingOrganism, DeterministicForASeed) {
             differs |= x.resampled != c.chunks[i].rollouts[k].resampled;
         }
     EXPECT_TRUE(differs) << "another seed should sample other sentences";
-    EXPECT_THROW(runStory([] { auto o = storyOptions(); o.topP = 0; return o; }()), ArgumentError);
+    EXPECT_THROW(runStory([] {
+                     auto o = storyOptions();
+                     o.topP = 0;
+                     return o;
+                 }()),
+                 ArgumentError);
 }

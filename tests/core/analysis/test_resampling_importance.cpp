@@ -17,21 +17,26 @@ constexpr double kAlpha = 1e-9;
 // The hand formulas below are evaluated in the same double arithmetic, in another order: a few ulps apart.
 constexpr double kTol = 1e-12;
 
-AnswerRollout rollout(std::string answer, std::optional<bool> correct, double similarity = kNaN, std::string resampled = "s") {
+AnswerRollout rollout(std::string answer, std::optional<bool> correct, double similarity = kNaN,
+                      std::string resampled = "s") {
     return AnswerRollout{std::move(resampled), std::move(answer), correct, similarity};
 }
 
 // Chunk 0: one correct "blue box" (similar to the removed sentence), three wrong "red box" (two dissimilar, one not
 // embedded). Chunk 1: three correct "Blue box." and one rollout without an answer.
 std::vector<ChunkRollouts> twoChunks() {
-    ChunkRollouts c0{0, {rollout("blue box", true, 0.9, "A"), rollout("red box", false, 0.1, "B"),
-                         rollout("red box", false, 0.5, "B"), rollout("red box", false, kNaN, "C")}};
-    ChunkRollouts c1{1, {rollout("Blue box.", true, 0.95), rollout("blue box", true, 0.95), rollout(" blue  box", true, 0.95),
-                         rollout("", std::nullopt, 0.95)}};
+    ChunkRollouts c0{0,
+                     {rollout("blue box", true, 0.9, "A"), rollout("red box", false, 0.1, "B"),
+                      rollout("red box", false, 0.5, "B"), rollout("red box", false, kNaN, "C")}};
+    ChunkRollouts c1{1,
+                     {rollout("Blue box.", true, 0.95), rollout("blue box", true, 0.95),
+                      rollout(" blue  box", true, 0.95), rollout("", std::nullopt, 0.95)}};
     return {c0, c1};
 }
 
-double term(double p, double q) { return p * std::log(p / q); }
+double term(double p, double q) {
+    return p * std::log(p / q);
+}
 
 } // namespace
 
@@ -113,7 +118,7 @@ TEST(ResamplingImportance, NextIsTheSmallestPresentIndex) {
     };
     const auto m = resamplingImportance(chunks);
     ASSERT_EQ(m.size(), 3u);
-    EXPECT_EQ(m[0].index, 3); // results follow the order given
+    EXPECT_EQ(m[0].index, 3);                             // results follow the order given
     EXPECT_DOUBLE_EQ(m[1].resamplingAccuracy, 0.5 - 0.0); // chunk 0's next is 3
     EXPECT_DOUBLE_EQ(m[0].resamplingAccuracy, 0.0);       // chunk 7 has no accuracy: nothing after 3
     EXPECT_DOUBLE_EQ(m[0].resamplingKl, 0.0);             // chunk 7 has rollouts but no answers
