@@ -16,7 +16,7 @@ namespace attnscope::app {
 
 namespace {
 
-constexpr const char* kViews = "heatmap, grid, text, sentences or retrieval";
+constexpr const char* kViews = "heatmap, grid, text, sentences, retrieval, ablation or calibration";
 
 void checkOutExtension(const std::string& out) {
     const std::string ext = std::filesystem::path(out).extension().string();
@@ -31,7 +31,8 @@ void requireHead(const FigureArgs& a, const char* what) {
 
 void writeOne(const FigureArgs& a) {
     const std::string& v = a.view;
-    if (v != "heatmap" && v != "grid" && v != "text" && v != "sentences" && v != "retrieval")
+    if (v != "heatmap" && v != "grid" && v != "text" && v != "sentences" && v != "retrieval" && v != "ablation" &&
+        v != "calibration")
         throw core::ArgumentError(
             v.empty() ? fmt::format("Name a figure with --view ({}), or write them all with --all.", kViews)
                       : fmt::format("Unknown figure view '{}': use {}.", v, kViews));
@@ -51,6 +52,8 @@ void writeOne(const FigureArgs& a) {
         writeTextFigure(run, a, a.layer, a.head, a.out);
     } else if (v == "sentences") {
         writeSentenceFigure(run, a, a.out);
+    } else if (v == "ablation" || v == "calibration") {
+        writeAblationFigure(run, a, v, a.out);
     } else {
         writeRetrievalFigure(a, a.out); // says that the run holds none
     }
@@ -76,7 +79,8 @@ void addFigureCommand(CLI::App& app) {
         "--metric", a->metric,
         "grid: ANALYSIS/DATASET, DATASET, ANALYSIS or entropy, first_mass; text view: shade by entropy, "
         "first_mass, received or alpha instead of attention; sentences: attention (default), suppression or "
-        "published; retrieval: recall (default) or kept");
+        "published; retrieval: recall (default) or kept; ablation sweep: delta_loss (default), kl, ships or "
+        "logit_diff");
     cmd->add_option("--retrieval", a->retrieval,
                     "retrieval: the PREFIX.json that `attnscope-cli retrieval --out PREFIX` writes (also for --all)");
     cmd->add_option("--score", a->score,

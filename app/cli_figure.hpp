@@ -28,6 +28,8 @@ void writeTextFigure(core::RunReader& run, const FigureArgs& a, int64_t layer, i
 void writeSentenceFigure(core::RunReader& run, const FigureArgs& a, const std::string& out);
 // The retrieval JSON of a.retrieval, or of a.run when it names a .json file; throws when there is none.
 void writeRetrievalFigure(const FigureArgs& a, const std::string& out);
+// kind: "ablation" (ablation, else calibration) or "calibration".
+void writeAblationFigure(core::RunReader& run, const FigureArgs& a, const std::string& kind, const std::string& out);
 // Writes every figure the run has data for into the folder a.out, with index.md.
 void writeAllFigures(core::RunReader& run, const FigureArgs& a);
 

@@ -143,6 +143,19 @@ void writeAllFigures(core::RunReader& run, const FigureArgs& a) {
             set.add("sentences_suppression", "Attention suppression (ln KL)");
         }
     }
+    if (has("ablation") || has("calibration")) {
+        set.section("Interventions");
+        FigureArgs experimentArgs = a;
+        experimentArgs.metric.clear();
+        if (has("ablation")) {
+            writeAblationFigure(run, experimentArgs, "ablation", set.path("ablation"));
+            set.add("ablation", "Ablation");
+        }
+        if (has("calibration")) {
+            writeAblationFigure(run, experimentArgs, "calibration", set.path("calibration"));
+            set.add("calibration", "ACT calibration, before and after");
+        }
+    }
     if (!a.retrieval.empty()) {
         FigureArgs retrievalArgs = a;
         retrievalArgs.metric.clear();

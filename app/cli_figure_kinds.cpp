@@ -2,6 +2,7 @@
 #include "cli_figure.hpp"
 
 #include "errors.hpp"
+#include "figure_ablation.hpp"
 #include "figure_head_grid.hpp"
 #include "figure_heatmap.hpp"
 #include "figure_retrieval.hpp"
@@ -113,6 +114,16 @@ void writeRetrievalFigure(const FigureArgs& a, const std::string& out) {
     const figure::RetrievalFigureData data = figure::loadRetrievalFigure(file, s);
     figure::writeFigure(out, {figure::retrievalFigureSize(data), a.dpi},
                         [&](QPainter& p) { figure::paintRetrievalFigure(p, data); });
+}
+
+void writeAblationFigure(core::RunReader& run, const FigureArgs& a, const std::string& kind, const std::string& out) {
+    figure::AblationFigureSpec s;
+    s.kind = kind == "calibration" ? figure::ExperimentKind::Calibration : figure::ExperimentKind::Auto;
+    if (!a.metric.empty()) s.metric = a.metric;
+    s.colormap = colormapArg(a.colormap);
+    const figure::AblationFigureData data = figure::loadAblationFigure(run, s);
+    figure::writeFigure(out, {figure::ablationFigureSize(data), a.dpi},
+                        [&](QPainter& p) { figure::paintAblationFigure(p, data); });
 }
 
 } // namespace attnscope::app

@@ -3,6 +3,7 @@
 // and the run's own numbers, PDF through poppler (pdftoppm renders, pdftotext holds the labels), SVG through Qt's XML
 // reader, byte-identical repeats, and bad input as one sentence with exit code 2.
 #include "colormap_path.hpp"
+#include "figure_ablation.hpp"
 #include "figure_retrieval.hpp"
 #include "figure_sentences.hpp"
 #include "figure_text_view.hpp"
@@ -367,6 +368,92 @@ TEST_F(FigureKinds, RetrievalBadInputIsOneSentence) {
     expectOneSentenceError(
         runCli({"figure", retrievalJson(s_dir), "--view", "retrieval", "--metric", "pie", "--out", out("x.png")}),
         "pie");
+    EXPECT_FALSE(std::filesystem::exists(out("x.png")));
+}
+
+TEST_F(FigureKinds, AblationSweepIsAGridOfTheStoredDeltas) {
+    const std::string text = out("text.txt"), run = out("sweep.attn.h5");
+    std::ofstream(text) << "the cat sat on the mat and the dog ran to the cat . the dog sat .\n";
+    CliResult r = runCli({"ablate", organism(), "--text", text, "--sweep", "--out", run});
+    ASSERT_EQ(r.code, 0) << r.err;
+    r = runCli({"figure", run, "--view", "ablation", "--out", out("sweep.png")});
+    ASSERT_EQ(r.code, 0) << r.err;
+    core::RunReader reader(run);
+    const figure::AblationFigureData data = figure::loadAblationFigure(reader, {});
+    ASSERT_TRUE(data.sweep);
+    EXPECT_EQ(data.grid.values, reader.analysis("ablation").dataset("delta_loss")->toDoubles());
+    EXPECT_EQ(QImage(QString::fromStdString(out("sweep.png"))).size(), figure::ablationFigureSize(data).toSize());
+    expectFormats({"figure", run, "--view", "ablation", "--metric", "kl"}, s_dir, "sweep_fmt",
+                  {"zero ablation of each head alone", "kl", "layer", "head", "base loss"});
+}
+
+TEST_F(FigureKinds, AblationOfAHeadSetShowsLossBeforeAndAfter) {
+    const std::string text = out("text1.txt"), run = out("single.attn.h5");
+    std::ofstream(text) << "the cat sat on the mat and the dog ran to the cat . the dog sat .\n";
+    CliResult r = runCli({"ablate", organism(), "--text", text, "--heads", "3.2,3.3", "--out", run});
+    ASSERT_EQ(r.code, 0) << r.err;
+    r = runCli({"figure", run, "--view", "ablation", "--out", out("single.png")});
+    ASSERT_EQ(r.code, 0) << r.err;
+    core::RunReader reader(run);
+    const figure::AblationFigureData data = figure::loadAblationFigure(reader, {});
+    const core::AnalysisResult a = reader.analysis("ablation");
+    const double base = std::get<double>(*a.parameter("base_loss"));
+    const double delta = a.dataset("delta_loss")->toDoubles().at(0);
+    ASSERT_EQ(data.bars.size(), 1u);
+    EXPECT_EQ(data.bars[0].before, base);
+    EXPECT_EQ(data.bars[0].after, base + delta);
+    // The bars' heights are in the ratio of the losses, and the after bar has the colormap's colour.
+    const QRectF before = figure::ablationBarRect(data, 0, 0), after = figure::ablationBarRect(data, 0, 1);
+    EXPECT_NEAR(after.height() / before.height(), (base + delta) / base, 1e-9);
+    const QImage image(QString::fromStdString(out("single.png")));
+    EXPECT_EQ(image.size(), figure::ablationFigureSize(data).toSize());
+    expectColour(image, after.center(), views::colormapRgb8(views::Colormap::Viridis, 0.35f), "after bar");
+    expectColour(image, before.center(), {165, 165, 165}, "before bar");
+    expectFormats({"figure", run, "--view", "ablation"}, s_dir, "single_fmt",
+                  {"zero ablation of 3.2,3.3", "before", "after", "delta loss", "Ships"});
+}
+
+TEST_F(FigureKinds, CalibrationShowsLossAccuracyAndKlBeforeAndAfter) {
+    const std::string task = out("task.tsv"), run = out("cal.attn.h5");
+    std::ofstream(task) << "Tom went to the library . Tom went to the\t library\n"
+                           "frog cloud soft danced frog cloud soft\t danced\n";
+    CliResult r = runCli({"calibrate", organism(), "--task", task, "--heads", "2.1,2.3", "--out", run});
+    ASSERT_EQ(r.code, 0) << r.err;
+    core::RunReader reader(run);
+    const figure::AblationFigureData data = figure::loadAblationFigure(reader, {});
+    EXPECT_EQ(data.spec.kind, figure::ExperimentKind::Calibration); // no ablation in the run: the calibration
+    const std::vector<double> before = reader.analysis("calibration").dataset("before")->toDoubles();
+    const std::vector<double> after = reader.analysis("calibration").dataset("after")->toDoubles();
+    ASSERT_EQ(data.bars.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(data.bars[i].before, before[i]);
+        EXPECT_EQ(data.bars[i].after, after[i]);
+    }
+    expectFormats({"figure", run, "--view", "calibration"}, s_dir, "cal_fmt",
+                  {"ACT calibration", "accuracy", "2.1,2.3", "sink threshold"});
+}
+
+TEST_F(FigureKinds, AllWritesEveryKindTheRunHas) {
+    const std::string dir = out("set");
+    const CliResult r =
+        runCli({"figure", s_story, "--all", "--retrieval", retrievalJson(s_dir), "--format", "svg", "--out", dir});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::string index = slurp(std::filesystem::path(dir) / "index.md");
+    for (const char* name : {"grid_stats_entropy.svg", "heatmap_L0_H0.svg", "sentences.svg",
+                             "sentences_suppression.svg", "retrieval.svg"}) {
+        EXPECT_NE(index.find(std::string("](") + name + ")"), std::string::npos) << name << " not in\n" << index;
+        EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / name)) << name;
+    }
+    EXPECT_NE(index.find("](text_L3_H"), std::string::npos) << index;
+    EXPECT_EQ(index.find("ablation"), std::string::npos); // the story has no ablation
+}
+
+TEST_F(FigureKinds, AblationBadInputIsOneSentence) {
+    expectOneSentenceError(runCli({"figure", s_plain, "--view", "ablation", "--out", out("x.png")}),
+                           "no ablation results");
+    expectOneSentenceError(runCli({"figure", s_plain, "--view", "calibration", "--out", out("x.png")}),
+                           "no calibration results");
+    expectOneSentenceError(runCli({"figure", s_story, "--view", "pie", "--out", out("x.png")}), "pie");
     EXPECT_FALSE(std::filesystem::exists(out("x.png")));
 }
 

@@ -25,7 +25,14 @@ constexpr double kGap = 8.0;
 constexpr double kBarPx = 16.0;
 
 double cellPx(const HeadGridData& d) {
-    return std::clamp(560.0 / double(std::max(d.layers, d.heads)), 4.0, 28.0);
+    // Cells with numbers are wide enough for "-0.000" where the grid allows it.
+    return d.numbers ? std::clamp(720.0 / double(std::max(d.layers, d.heads)), 4.0, 46.0)
+                     : std::clamp(560.0 / double(std::max(d.layers, d.heads)), 4.0, 28.0);
+}
+
+QString cellNumber(double v) {
+    return std::abs(v) >= 1000 || (v != 0 && std::abs(v) < 0.001) ? QString::number(v, 'g', 2)
+                                                                  : QString::number(v, 'f', 3);
 }
 
 } // namespace
@@ -64,7 +71,10 @@ QSizeF headGridFigureSize(const HeadGridData& d) {
     const double w = left + std::max(cell * double(d.heads), 160.0) + 2 * kGap + kBarPx + 6 + tickW + kGap;
     const double h =
         kGap + kTitlePx * 1.6 + kFontPx * 3.2 + std::max(cell * double(d.layers), 160.0) + kFontPx * 2 + kGap;
-    return {std::ceil(w), std::ceil(h)};
+    const std::string title = d.title.empty() ? d.runName + " \u00b7 " + d.metric + " per head" : d.title;
+    const double titleW =
+        2 * kGap + QFontMetricsF(figureFont(kTitlePx)).horizontalAdvance(QString::fromStdString(title));
+    return {std::ceil(std::max(w, titleW)), std::ceil(h)};
 }
 
 void paintHeadGrid(QPainter& p, const HeadGridData& d) {
@@ -77,7 +87,7 @@ void paintHeadGrid(QPainter& p, const HeadGridData& d) {
     p.setPen(Qt::black);
     p.setFont(figureFont(kTitlePx));
     p.drawText(QRectF(kGap, kGap, size.width() - 2 * kGap, kTitlePx * 1.4), Qt::AlignLeft | Qt::AlignVCenter,
-               QString::fromStdString(d.runName + " \u00b7 " + d.metric + " per head"));
+               QString::fromStdString(d.title.empty() ? d.runName + " \u00b7 " + d.metric + " per head" : d.title));
 
     const auto rgb = [&](double v) {
         const auto c = views::colormapRgb8(d.colormap, float(std::clamp((v - d.vmin) / (d.vmax - d.vmin), 0.0, 1.0)));
@@ -90,6 +100,20 @@ void paintHeadGrid(QPainter& p, const HeadGridData& d) {
             const QRectF r(left + double(h) * cell, top + double(l) * cell, cell, cell);
             p.fillRect(r, std::isfinite(v) ? rgb(v) : QColor(235, 235, 235));
         }
+    if (d.numbers) {
+        p.setFont(font);
+        for (int64_t l = 0; l < d.layers; ++l)
+            for (int64_t h = 0; h < d.heads; ++h) {
+                const double v = d.values[size_t(l * d.heads + h)];
+                const QString text = cellNumber(v);
+                if (!std::isfinite(v) || fm.horizontalAdvance(text) + 2 > cell) continue;
+                // Light text on the dark end of the map, dark on the light end.
+                const auto c =
+                    views::colormapRgb8(d.colormap, float(std::clamp((v - d.vmin) / (d.vmax - d.vmin), 0.0, 1.0)));
+                p.setPen(0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2] < 128 ? Qt::white : Qt::black);
+                p.drawText(QRectF(left + double(h) * cell, top + double(l) * cell, cell, cell), Qt::AlignCenter, text);
+            }
+    }
     p.setPen(QPen(QColor(255, 255, 255), cell >= 10 ? 1.0 : 0.0));
     if (cell >= 10) {
         for (int64_t h = 1; h < d.heads; ++h)

@@ -25,6 +25,8 @@ struct HeadGridData {
     views::Colormap colormap = views::Colormap::Viridis;
     double vmin = 0, vmax = 1; // colour-bar range
     bool clipped = false;      // some value is above vmax (clipMax given)
+    std::string title;         // empty: "RUN · METRIC per head"
+    bool numbers = false;      // each cell's value written in it (larger cells)
 };
 
 // Every metric a grid can show for this run: "ANALYSIS/DATASET" for each numeric [L,H] dataset under /analysis, then
