@@ -106,7 +106,8 @@ void addAnchorsCommand(CLI::App& app) {
         ->capture_default_str();
     addResamplingOptions(*cmd, a->resampling);
     cmd->add_flag("--json", a->json,
-                  "print the results (sentences, receiver heads, broadcast, suppression matrix and effects) as JSON");
+                  "print the results (sentences, receiver heads, broadcast, suppression matrix and effects, and with "
+                  "--rollouts the resampling importance) as JSON");
     cmd->add_option("--device", args->device, "cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_option("--dtype", args->dtype, "compute dtype: f32, bf16 or f16 (softmax is always float32)")
         ->capture_default_str();
