@@ -3,6 +3,7 @@
 #include "explorer.hpp"
 #include "gl_window.hpp"
 #include "gui_bench.hpp"
+#include "gui_figure_export.hpp"
 #include "jobs/process_setup.hpp"
 #include "model/model_files.hpp"
 #include "store/run_reader.hpp"
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
         options.iniPath = folder.empty() ? "" : (folder / "layout.ini").string();
         views::GlWindow window(options);
         views::Explorer explorer(window, settings, settingsFile);
+        explorer.setFigureExporter(attnscope::app::makeFigureExporter());
         if (path.empty())
             explorer.openDemo();
         else

@@ -27,6 +27,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 namespace attnscope::views {
 
@@ -79,6 +80,19 @@ Explorer::Explorer(GlWindow& window, ExplorerSettings settings, std::filesystem:
 }
 
 Explorer::~Explorer() { saveSettingsQuietly(); }
+
+void Explorer::setFigureExporter(FigureExporter exporter) {
+    m_exportDialog.setExporter(std::move(exporter));
+    for (auto& view : m_views)
+        view->setExportHandler([this](const FigureRequest& r) { m_exportDialog.show(r, exportFolder()); });
+}
+
+// Figures go beside the run, unless its folder is not writable (a shared data folder): then the working folder.
+std::filesystem::path Explorer::exportFolder() const {
+    if (!m_state.run) return std::filesystem::current_path();
+    const std::filesystem::path folder = m_state.run.snapshot->path.parent_path();
+    return ::access(folder.c_str(), W_OK) == 0 ? folder : std::filesystem::current_path();
+}
 
 void Explorer::setStatus(const std::string& message, bool error) {
     m_status = message;
@@ -197,6 +211,7 @@ void Explorer::draw() {
     for (auto& view : m_views)
         view->draw();
     m_openDialog.draw();
+    m_exportDialog.draw([this](const std::string& message, bool error) { setStatus(message, error); });
     if (m_showMetrics) ImGui::ShowMetricsWindow(&m_showMetrics);
     drawStatusBar();
 }
@@ -213,6 +228,14 @@ void Explorer::drawMenu() {
         if (ImGui::MenuItem("Open as comparison...", nullptr, false, bool(m_state.run)))
             m_openDialog.show(m_state.run.snapshot->path.parent_path());
         if (ImGui::MenuItem("Demo story")) openDemo();
+        if (m_exportDialog.available() && ImGui::BeginMenu("Export figure", bool(m_state.run))) {
+            for (auto& view : m_views) {
+                const auto request = view->open() ? view->figureRequest() : std::nullopt;
+                if (ImGui::MenuItem((view->name() + "...").c_str(), nullptr, false, request.has_value()))
+                    m_exportDialog.show(*request, exportFolder());
+            }
+            ImGui::EndMenu();
+        }
         ImGui::Separator();
         if (ImGui::MenuItem("Quit", "Ctrl+Q")) m_window.requestClose();
         ImGui::EndMenu();
@@ -286,7 +309,8 @@ void Explorer::stepScript() {
         m_waitTiles = false;
     }
     // Commands run until one waits (frames, tiles) or asks for a screenshot, which the caller takes this frame.
-    while (!m_script.empty() && m_waitFrames == 0 && !m_waitTiles && !m_screenshot && m_mouse.empty()) {
+    while (!m_script.empty() && m_waitFrames == 0 && !m_waitTiles && !m_screenshot && m_mouse.empty() &&
+           !m_exportDialog.busy()) {
         const ScriptCommand c = m_script.front();
         m_script.pop_front();
         if (c.name == "frames") {
@@ -306,6 +330,8 @@ void Explorer::stepScript() {
             m_state.metric = c.args[0];
         } else if (c.name == "open") {
             open(c.args[0]);
+        } else if (c.name == "export") {
+            scriptExport(c);
         } else if (c.name == "screenshot") {
             m_screenshot = c.args[0];
         } else if (c.name == "quit") {

@@ -7,6 +7,7 @@
 #include "jobs/background_job.hpp"
 #include "ui_script.hpp"
 #include "view_base.hpp"
+#include "view_export_dialog.hpp"
 #include "view_open_dialog.hpp"
 
 #include <chrono>
@@ -42,11 +43,15 @@ public:
     // Captures the demo story with the current model (the bundled organism by default) and opens it.
     void openDemo();
     void draw();
+    // The renderer behind "Export figure..." (the app's: views never see Qt); without one the item is hidden.
+    void setFigureExporter(FigureExporter exporter);
 
     // Scripted interactions, run one step per frame by draw(); screenshots are taken by the caller (see
     // pendingScreenshot()) because the frame must be rendered first.
     void runScript(std::vector<ScriptCommand> script);
-    bool scriptDone() const { return m_script.empty() && m_waitFrames == 0 && !m_waitTiles && m_mouse.empty(); }
+    bool scriptDone() const {
+        return m_script.empty() && m_waitFrames == 0 && !m_waitTiles && m_mouse.empty() && !m_exportDialog.busy();
+    }
     std::optional<std::string> takeScreenshotRequest();
     // The regions a screenshot test inspects, as JSON: the heatmap's cell rectangle, the grid's, the run's shape.
     std::string regionsJson() const;
@@ -67,6 +72,8 @@ private:
     void scriptViewCommand(const ScriptCommand& c); // commands the views carry out (zoom, pan, click-grid)
     void setStatus(const std::string& message, bool error = false);
     void saveSettingsQuietly();
+    std::filesystem::path exportFolder() const;
+    void scriptExport(const ScriptCommand& c);
 
     GlWindow& m_window;
     ExplorerSettings m_settings;
@@ -80,6 +87,7 @@ private:
     ViewAblationPanel* m_ablation = nullptr;
     ViewCalibrationPanel* m_calibration = nullptr;
     ViewOpenDialog m_openDialog;
+    ViewExportDialog m_exportDialog;
 
     struct OpenJob {
         std::filesystem::path path;

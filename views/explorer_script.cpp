@@ -59,4 +59,19 @@ std::string Explorer::regionsJson() const {
     return j.dump(2);
 }
 
+// export VIEW PATH [DPI]: the view (heatmap, grid, text, sentences) as the export dialog would write it.
+void Explorer::scriptExport(const ScriptCommand& c) {
+    for (auto& view : m_views) {
+        const std::optional<FigureRequest> request = view->figureRequest();
+        if (!request || request->view != c.args[0]) continue;
+        if (!m_exportDialog.available()) {
+            setStatus("This build has no figure export.", true);
+            return;
+        }
+        m_exportDialog.start(*request, c.args[1], c.args.size() > 2 ? c.number(2) : 96.0);
+        return;
+    }
+    setStatus("Script line " + std::to_string(c.line) + ": no view shows a '" + c.args[0] + "' figure now.", true);
+}
+
 } // namespace attnscope::views

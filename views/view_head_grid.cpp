@@ -276,4 +276,21 @@ void ViewHeadGrid::drawHeadList(const HeadMetric& metric) {
     ImGui::EndTable();
 }
 
+std::optional<FigureRequest> ViewHeadGrid::figureRequest() const {
+    const HeadMetric* metric = shownMetric();
+    if (!metric) return std::nullopt;
+    for (const auto& live : m_state.liveMetrics)
+        if (&live == metric) return std::nullopt; // computed in this session, not stored in the run
+    FigureRequest r;
+    r.view = "grid";
+    r.run = m_state.run.snapshot->path;
+    r.metric = metric->name;
+    r.colormap = std::string(colormapName(m_colormap));
+    std::string what = "grid_" + metric->name;
+    for (char& c : what)
+        if (c == '/') c = '_';
+    r.stem = figureStem(r.run, what);
+    return r;
+}
+
 } // namespace attnscope::views

@@ -23,6 +23,8 @@ public:
     GridRect cellsScreenRect() const;
     GridRect cellScreenRect(int64_t layer, int64_t head) const;
     const HeadGridLayout& layout() const { return m_layout; }
+    // The metric on screen, when it is stored in the run (live sweep results are not).
+    std::optional<FigureRequest> figureRequest() const override;
     // The metric shown: its values [layer][head] and range; null when the run has none.
     const HeadMetric* shownMetric() const;
 

@@ -10,6 +10,8 @@ class ViewHeatmap : public ViewBase {
 public:
     explicit ViewHeatmap(ExplorerState& state);
     HeatmapCanvas& canvas() { return m_canvas; }
+    // The head, colours and visible token range on screen (the whole map when it is all in view).
+    std::optional<FigureRequest> figureRequest() const override;
 
 protected:
     void drawContent() override;

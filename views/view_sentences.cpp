@@ -280,4 +280,19 @@ void ViewSentences::drawArcs() {
     if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) selectSentence(hovered);
 }
 
+std::optional<FigureRequest> ViewSentences::figureRequest() const {
+    if (!m_state.run || !m_data.ok) return std::nullopt;
+    FigureRequest r;
+    r.view = "sentences";
+    r.run = m_state.run.snapshot->path;
+    r.metric = m_matrix == Matrix::Suppression ? "suppression" : "attention";
+    if (m_matrix == Matrix::SelectedHead) r.layer = m_state.layer, r.head = m_state.head;
+    r.colormap = std::string(colormapName(m_colormap));
+    r.stem = figureStem(r.run, m_matrix == Matrix::Suppression  ? "sentences_suppression"
+                               : m_matrix == Matrix::SelectedHead ? "sentences_L" + std::to_string(r.layer) + "H" +
+                                                                        std::to_string(r.head)
+                                                                  : "sentences_receivers");
+    return r;
+}
+
 } // namespace attnscope::views

@@ -41,6 +41,8 @@ public:
     // The arcs drawn in the last frame (block coordinates) and the selected sentence (-1: none).
     const std::vector<SentenceArc>& arcs() const { return m_arcs; }
     int64_t selectedSentence() const { return m_selected; }
+    // The matrix on screen: the receiver heads' mean, the selected head's, or suppression.
+    std::optional<FigureRequest> figureRequest() const override;
 
 protected:
     void drawContent() override;

@@ -28,6 +28,8 @@ public:
     const std::vector<int64_t>& lineStarts() const { return m_lineStarts; }
     // Screen rectangle (x0, y0, x1, y1) of a token drawn in the last frame; false when it was not visible.
     bool tokenScreenRect(int64_t token, std::array<float, 4>& rect) const;
+    // The selected token's attention over the visible tokens (one head, "attends to"; the figure has no gamma).
+    std::optional<FigureRequest> figureRequest() const override;
 
 protected:
     void drawContent() override;

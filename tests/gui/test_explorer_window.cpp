@@ -180,3 +180,53 @@ TEST(ExplorerWindow, BadScriptIsOneSentenceAndExitTwo) {
     const auto r = runScript("zoom lots\n", {fixtureRun().string()});
     test::expectOneSentenceError(r, "line 1");
 }
+
+std::string readBytes(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// "Export figure..." writes what is on screen through the CLI's writers: the fitted heatmap and the grid equal
+// `attnscope-cli figure` with the same options byte for byte; after zooming, the figure holds only the visible range.
+TEST(ExplorerWindow, ExportedFiguresAreTheCliFiguresOfWhatIsOnScreen) {
+    privateFolders();
+    const auto dir = test::scratchDir("gui-export");
+    const auto r = runScript("wait-tiles 60\nhead 1 2\ncolormap magma\nmetric stats/entropy\nframes 3\n"
+                             "export heatmap " + (dir / "heatmap.svg").string() + "\n"
+                             "export grid " + (dir / "grid.png").string() + "\n"
+                             "zoom 4\nframes 3\nexport heatmap " + (dir / "zoomed.pdf").string() + "\n",
+                             {fixtureRun().string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto run = fixtureRun().string();
+    ASSERT_EQ(runCli({"figure", run, "--view", "heatmap", "--layer", "1", "--head", "2", "--colormap", "magma",
+                      "--out", (dir / "cli_heatmap.svg").string()})
+                  .code,
+              0);
+    ASSERT_EQ(runCli({"figure", run, "--view", "grid", "--metric", "stats/entropy", "--out",
+                      (dir / "cli_grid.png").string()})
+                  .code,
+              0);
+    EXPECT_FALSE(readBytes(dir / "heatmap.svg").empty());
+    EXPECT_EQ(readBytes(dir / "heatmap.svg"), readBytes(dir / "cli_heatmap.svg"));
+    EXPECT_EQ(readBytes(dir / "grid.png"), readBytes(dir / "cli_grid.png"));
+
+    const auto text = runProgram("pdftotext", {(dir / "zoomed.pdf").string(), "-"});
+    ASSERT_EQ(text.code, 0) << text.err;
+    long long q0 = -1, q1 = -1, k0 = -1, k1 = -1;
+    const auto at = text.out.find("queries ");
+    ASSERT_NE(at, std::string::npos) << text.out;
+    ASSERT_EQ(std::sscanf(text.out.c_str() + at, "queries %lld:%lld, keys %lld:%lld", &q0, &q1, &k0, &k1), 4)
+        << text.out.substr(at, 60);
+    // Zoomed in 4x about the centre: about a quarter of the rows, around the middle.
+    EXPECT_GT(q0, 0);
+    EXPECT_LT(q1 - q0, 200) << "the demo story has about 260 tokens; a 4x zoom shows about a quarter of them";
+}
+
+TEST(ExplorerWindow, ExportingAViewThatShowsNothingIsOneSentence) {
+    privateFolders();
+    const auto r = runScript("wait-tiles 60\nexport sentences " +
+                                 (test::scratchDir("gui-export-bad") / "s.svg").string() + "\n",
+                             {fixtureRun().string()});
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.err.find("no view shows a 'sentences' figure"), std::string::npos) << r.err;
+}

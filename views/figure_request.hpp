@@ -1,0 +1,37 @@
+#pragma once
+// "Export figure…": what a view shows, as plain data for the figure renderer (views/figure, Qt), which the app supplies
+// as a FigureExporter, so that views never see Qt. Fields follow `attnscope-cli figure`'s options.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+namespace attnscope::views {
+
+struct FigureRequest {
+    std::string view; // heatmap, grid, text or sentences (the CLI's --view)
+    std::filesystem::path run;
+    int64_t layer = -1, head = -1, token = -1;
+    std::string range;  // heatmap: "q0:q1,k0:k1", text: "t0:t1" (half-open tokens); empty: everything
+    std::string metric; // grid: the metric; text: a statistic, empty for attention; sentences: the matrix
+    std::string colormap = "viridis", scale = "linear", reduce = "mean";
+    double clipMax = 0;
+    std::string stem; // suggested file name, without folder or extension
+};
+
+// "<run name without .attn.h5>_<what>": the name the export dialog suggests.
+inline std::string figureStem(const std::filesystem::path& run, const std::string& what) {
+    std::string name = run.filename().string();
+    for (const char* ext : {".attn.h5", ".h5"})
+        if (name.size() > std::string(ext).size() && name.ends_with(ext)) {
+            name.resize(name.size() - std::string(ext).size());
+            break;
+        }
+    return name + "_" + what;
+}
+
+// Renders `request` to `out` (.png, .svg or .pdf; PNG at `dpi`); throws core::Error (one sentence naming the file).
+// Called on a background thread.
+using FigureExporter = std::function<void(const FigureRequest& request, const std::filesystem::path& out, double dpi)>;
+
+} // namespace attnscope::views
