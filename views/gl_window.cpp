@@ -19,6 +19,17 @@ namespace attnscope::views {
 
 namespace {
 
+// DejaVu Sans (Debian's fonts-dejavu-core, the figures' font too) with Latin, Greek, Cyrillic, punctuation, arrows,
+// maths and block elements, so token pieces (sentencepiece's U+2581, accents) and labels (beta, Delta) show as
+// themselves; ImGui's built-in font is ASCII only and stays the fallback when the file is missing.
+void loadUiFont(ImGuiIO& io) {
+    static const ImWchar kRanges[] = {0x0020, 0x024F, 0x0370, 0x03FF, 0x0400, 0x04FF, 0x2000, 0x206F, 0x2190, 0x21FF,
+                                      0x2200, 0x22FF, 0x2500, 0x259F, 0x25A0, 0x25FF, 0};
+    const char* file = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+    if (std::filesystem::exists(file) && io.Fonts->AddFontFromFileTTF(file, 14.0f, nullptr, kRanges)) return;
+    io.Fonts->AddFontDefault();
+}
+
 void onDrop(GLFWwindow* window, int count, const char** paths) {
     auto* self = static_cast<std::vector<std::string>*>(glfwGetWindowUserPointer(window));
     for (int i = 0; i < count; ++i)
@@ -48,6 +59,7 @@ GlWindow::GlWindow(const GlWindowOptions& options) : m_iniPath(options.iniPath) 
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = m_iniPath.empty() ? nullptr : m_iniPath.c_str();
     io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+    loadUiFont(io);
     ImGui::StyleColorsDark();
     ImGui_ImplGlfw_InitForOpenGL(m_window, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");

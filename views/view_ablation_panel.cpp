@@ -193,7 +193,7 @@ void ViewAblationPanel::drawPreview() {
         const auto it = p.pieces.find(id);
         return it == p.pieces.end() ? "#" + std::to_string(id) : "'" + it->second + "'";
     };
-    ImGui::Text("loss %.4f -> %.4f  (delta %+.4f nats)", p.baseLoss, p.metrics.loss, p.metrics.deltaLoss);
+    ImGui::Text("loss %.4f -> %.4f  (Δ %+.4f nats)", p.baseLoss, p.metrics.loss, p.metrics.deltaLoss);
     ImGui::Text("KL(base || ablated) %.4g   Ships %.4g", p.metrics.kl, p.metrics.ships);
     ImGui::Text("logit of %s at the last position: %+.4f", piece(p.target).c_str(), p.metrics.logitDiff);
     drawDistributionTable(compareDistributions(p.before, p.after), piece);

@@ -187,7 +187,7 @@ void ViewCalibrationPanel::drawDistribution() {
     const RunSnapshot& after = *m_after.snapshot;
     const int64_t pos = comparePosition(before.tokenCount(), m_state.token);
     const double lossBefore = meanFinite(before.output.loss), lossAfter = meanFinite(after.output.loss);
-    ImGui::Text("loss %.4f -> %.4f (delta %+.4f nats, mean over positions)", lossBefore, lossAfter,
+    ImGui::Text("loss %.4f -> %.4f (Δ %+.4f nats, mean over positions)", lossBefore, lossAfter,
                 lossAfter - lossBefore);
     const std::string at = pos >= 0 && size_t(pos) < before.tokens.pieces.size()
                                ? fmt::format("after token {} '{}'", pos, before.tokens.pieces[size_t(pos)])
@@ -256,7 +256,7 @@ void ViewCalibrationPanel::drawContent() {
         ImGui::TextDisabled("%s", m_screened.empty() ? "Not screened yet: press Screen."
                                                      : core::formatHeadList(m_screened).c_str());
     ImGui::SetNextItemWidth(200);
-    ImGui::SliderFloat("beta", &beta, 0.0f, 1.0f, "%.2f");
+    ImGui::SliderFloat("β", &beta, 0.0f, 1.0f, "%.2f");
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Share of its attention a sink keeps (the rest goes to other keys)");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(200);
