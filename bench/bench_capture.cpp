@@ -7,8 +7,8 @@
 #include "child_process.hpp"
 #include "jobs/process_setup.hpp"
 #include "model/model_files.hpp"
-#include "random_llama.hpp"
 #include "model/tokenizer.hpp"
+#include "random_llama.hpp"
 #include "runtime/attention_hook.hpp"
 #include "runtime/transformer.hpp"
 
@@ -18,10 +18,10 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <vector>
-#include <thread>
 #include <filesystem>
+#include <thread>
 #include <unistd.h>
+#include <vector>
 
 using namespace attnscope::core;
 
@@ -29,7 +29,9 @@ namespace {
 
 class KeepEverything : public AttentionHook {
 public:
-    void onProbs(const AttentionBlock&, at::Tensor& probs, const at::Tensor&) override { maps.push_back(probs.clone()); }
+    void onProbs(const AttentionBlock&, at::Tensor& probs, const at::Tensor&) override {
+        maps.push_back(probs.clone());
+    }
     std::vector<at::Tensor> maps;
 };
 
@@ -77,7 +79,8 @@ Measured measure(const std::string& mode, const std::string& model, int64_t T) {
     return attnscope::bench::measureInChild([&] { return runOne(mode, model, T); });
 }
 
-void benchModel(const std::string& model, const std::string& label, const std::vector<int64_t>& lengths) {
+void benchModel(const std::string& model, const std::string& label, const std::vector<int64_t>& lengths,
+                bool withEager) {
     // Only the config here: starting torch's OpenMP pool before fork() makes the children hang in libgomp.
     const ModelConfig c = model == "random" ? attnscope::bench::randomLlama().config : loadModelFiles(model).config;
     const double machineGiB = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE)) / (1 << 30);
@@ -88,16 +91,19 @@ void benchModel(const std::string& model, const std::string& label, const std::v
         Measured cap = measure("capture", model, T);
         const double eagerNeedGiB = double(c.nLayers) * c.nHeads * double(T) * T * 4 / (1 << 30);
         Measured eager;
-        if (eagerNeedGiB < 0.6 * machineGiB) eager = measure("eager", model, T);
+        if (withEager && eagerNeedGiB < 0.6 * machineGiB) eager = measure("eager", model, T);
         if (!fwd.ok || !cap.ok) {
-            fmt::print("T={:<6} failed (forward {}, capture {})\n", T, fwd.ok ? "ok" : "failed", cap.ok ? "ok" : "failed");
+            fmt::print("T={:<6} failed (forward {}, capture {})\n", T, fwd.ok ? "ok" : "failed",
+                       cap.ok ? "ok" : "failed");
             continue;
         }
-        fmt::print("T={:<6} forward {:7.2f} s {:5.2f} GiB | capture {:7.2f} s {:5.2f} GiB ({:.2f}x forward time)",
-                   T, fwd.seconds, fwd.peakGiB, cap.seconds, cap.peakGiB, cap.seconds / fwd.seconds);
+        fmt::print("T={:<6} forward {:7.2f} s {:5.2f} GiB | capture {:7.2f} s {:5.2f} GiB ({:.2f}x forward time)", T,
+                   fwd.seconds, fwd.peakGiB, cap.seconds, cap.peakGiB, cap.seconds / fwd.seconds);
         if (eager.ok)
             fmt::print(" | eager keep-all {:7.2f} s {:5.2f} GiB (capture memory {:.3f}x of eager)\n", eager.seconds,
                        eager.peakGiB, cap.peakGiB / eager.peakGiB);
+        else if (!withEager)
+            fmt::print(" | eager keep-all not run (--no-eager)\n");
         else
             fmt::print(" | eager keep-all needs >= {:.1f} GiB for its maps alone: not run\n", eagerNeedGiB);
     }
@@ -111,21 +117,25 @@ int main(int argc, char** argv) {
     const std::string stories = attnscope::bench::stories260K().string();
     fmt::print("bench_capture: capture (stats, pyramids, Q/K; --full never) vs. forward without probe vs. eager "
                "keep-all; each in its own process\n");
-    // bench_capture [MODEL|random [T...]]: one model (and chosen lengths) instead of the default table.
+    // bench_capture [--no-eager] [MODEL|random [T...]]: one model (and chosen lengths) instead of the default table;
+    // --no-eager skips the slow keep-all baseline when only the time ratio is wanted.
+    std::vector<std::string> args(argv + 1, argv + argc);
+    const bool withEager = !(args.size() > 0 && args[0] == "--no-eager");
+    if (!withEager) args.erase(args.begin());
     std::vector<int64_t> lengths = {1024, 4096, 16384};
-    if (argc > 2) {
+    if (args.size() > 1) {
         lengths.clear();
-        for (int i = 2; i < argc; ++i)
-            lengths.push_back(std::atoll(argv[i]));
+        for (size_t i = 1; i < args.size(); ++i)
+            lengths.push_back(std::atoll(args[i].c_str()));
     }
-    if (argc > 1) {
-        benchModel(argv[1], argv[1], lengths);
+    if (!args.empty()) {
+        benchModel(args[0], args[0], lengths, withEager);
         return 0;
     }
     if (std::filesystem::exists(stories))
-        benchModel(stories, "stories260K", lengths);
+        benchModel(stories, "stories260K", lengths, withEager);
     else
         fmt::print("stories260K: skipped ({} is absent)\n", stories);
-    benchModel("random", "random llama 6x512", lengths);
+    benchModel("random", "random llama 6x512", lengths, withEager);
     return 0;
 }

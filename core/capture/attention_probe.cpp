@@ -2,14 +2,17 @@
 
 #include "capture/block_reduce.hpp"
 #include "capture/pyramid.hpp"
+#include "runtime/attention.hpp"
 #include "store/run_writer.hpp"
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 namespace attnscope::core {
 
@@ -27,12 +30,29 @@ std::vector<uint16_t> toHalfBits(const at::Tensor& t) {
     return bits;
 }
 
+std::vector<uint16_t> halfBits(std::vector<float> values) {
+    return toHalfBits(at::from_blob(values.data(), {int64_t(values.size())}, at::kFloat));
+}
+
+// The attention block the probe asks for (float32 scores + probabilities). The fused reduction reads every block
+// again right after softmax wrote it, so a block that stays in cache saves it a trip to memory, and the forward's own
+// softmax and P·V gain too. But each block re-reads K and V (Hkv·keys·d each) for H·rows·keys probabilities: at least
+// 4·d rows keep that under a quarter of the block's own traffic. Measured at T = 4096 on 2 cores: stories260K (d = 8)
+// went from 1.8x to 1.3-1.5x of the forward with blocks of 2-8 MiB instead of 64; a 6x512 model (d = 64) was 1.5x
+// slower with 2-4 MiB blocks than with 64 MiB. ATTNSCOPE_PROBE_BLOCK_BYTES overrides it for benchmarks.
+int64_t probeBlockBytes(const ModelConfig& config, int64_t tokens) {
+    if (const char* env = std::getenv("ATTNSCOPE_PROBE_BLOCK_BYTES")) return std::atoll(env);
+    const int64_t rowBytes = config.nHeads * tokens * 4 * 2;
+    const int64_t cacheSized = int64_t(4) << 20, runtimeDefault = AttentionParams{}.blockBytes;
+    return std::clamp(4 * config.headDim * rowBytes, cacheSized, runtimeDefault);
+}
+
 } // namespace
 
 AttentionProbe::AttentionProbe(const ModelConfig& config, const RunLayout& layout, std::vector<int32_t> ids,
                                RunWriter& writer, bool portable)
-    : m_layout(layout), m_ids(std::move(ids)), m_writer(writer), m_tokens(layout.tokens),
-      m_portable(portable) {
+    : m_layout(layout), m_ids(std::move(ids)), m_writer(writer), m_tokens(layout.tokens), m_portable(portable),
+      m_blockBytes(probeBlockBytes(config, layout.tokens)) {
     if (!m_layout.pyramidLevels.empty()) m_finestLevel = m_layout.pyramidLevels.front();
     m_residualNorms.assign(size_t((config.nLayers + 1) * m_tokens), std::numeric_limits<float>::quiet_NaN());
     const size_t states = size_t(config.nLayers + 1);
@@ -46,18 +66,12 @@ AttentionProbe::AttentionProbe(const ModelConfig& config, const RunLayout& layou
     m_output.topkProbs.assign(size_t(m_tokens * kTopK), 0.0f);
 }
 
-int64_t AttentionProbe::rowAlignment() const { return int64_t(1) << m_finestLevel; }
+int64_t AttentionProbe::rowAlignment() const {
+    return int64_t(1) << m_finestLevel;
+}
 
 int64_t AttentionProbe::blockBytes() const {
-    // The fused reduction reads every block again right after softmax wrote it, so cache-sized blocks could save a
-    // trip to memory; but smaller blocks mean more parallel regions, and on a busy 2-core machine each costs an
-    // OpenMP barrier (8 MiB blocks were 6x slower than 64 MiB ones there). The model's default stays until this is
-    // measured on an idle machine: ATTNSCOPE_PROBE_BLOCK_BYTES sets it for benchmarks.
-    static const int64_t bytes = [] {
-        const char* env = std::getenv("ATTNSCOPE_PROBE_BLOCK_BYTES");
-        return env ? std::atoll(env) : int64_t(0);
-    }();
-    return bytes;
+    return m_blockBytes;
 }
 
 void AttentionProbe::onQkv(int64_t layer, int64_t positionBegin, const at::Tensor& q, const at::Tensor& k,
@@ -115,7 +129,10 @@ void AttentionProbe::onProbs(const AttentionBlock& block, at::Tensor& probs, con
     if (m_layout.fullProbs) {
         auto band = at::zeros({probs.size(0), B, m_tokens}, probs.options().dtype(at::kHalf));
         band.narrow(2, 0, K).copy_(probs);
-        m_writer.writeProbRows(block.layer, r0, B, toHalfBits(band).data());
+        auto bits = std::make_shared<std::vector<uint16_t>>(toHalfBits(band));
+        m_writes.post([&writer = m_writer, layer = block.layer, r0, B, bits] {
+            writer.writeProbRows(layer, r0, B, bits->data());
+        });
     }
     m_rowsDone += B;
     if (m_rowsDone == m_tokens) finishLayer();
@@ -142,20 +159,23 @@ void AttentionProbe::finishLayer() {
     m_capture.lse = toHost<float>(m_lse);
     m_capture.top1 = toHost<int32_t>(m_top1.to(at::kInt));
     if (m_finestLevel > 0) {
-        at::Tensor sums = m_pyramidSums, maxes = m_pyramidMaxes;
+        const int64_t heads = m_pyramidSums.size(0);
+        int64_t n = m_pyramidSums.size(1);
+        std::vector<float> sums = toHost<float>(m_pyramidSums), maxes = toHost<float>(m_pyramidMaxes);
         for (int level : m_layout.pyramidLevels) {
             if (level > m_finestLevel) {
-                at::Tensor coarseSums, coarseMaxes;
-                coarsenLevel(sums, maxes, coarseSums, coarseMaxes);
-                sums = coarseSums;
-                maxes = coarseMaxes;
+                std::vector<float> coarseSums, coarseMaxes;
+                coarsenLevel(sums, maxes, heads, n, coarseSums, coarseMaxes);
+                sums = std::move(coarseSums);
+                maxes = std::move(coarseMaxes);
+                n = (n + 1) / 2;
             }
-            auto counts = pyramidCellCounts(T, level).to(sums.device());
-            m_capture.pyramid.push_back({level, toHalfBits(sums / counts), toHalfBits(maxes)});
+            m_capture.pyramid.push_back({level, halfBits(pyramidMeans(sums, heads, T, level)), halfBits(maxes)});
         }
     }
-    m_writer.writeLayer(m_layer, m_capture);
+    auto capture = std::make_shared<LayerCapture>(std::move(m_capture));
     m_capture = LayerCapture{};
+    m_writes.post([&writer = m_writer, layer = m_layer, capture] { writer.writeLayer(layer, *capture); });
     if (onLayerDone) onLayerDone(m_layer);
 }
 
@@ -208,6 +228,7 @@ void AttentionProbe::onLogits(int64_t positionBegin, const at::Tensor& logits) {
 }
 
 void AttentionProbe::finish() {
+    m_writes.drain(); // the writer is this thread's again
     m_writer.writeResidualNorms(m_residualNorms);
     m_writer.writeResidualExtremes(m_residualExtremes);
     m_writer.writeOutput(m_output);

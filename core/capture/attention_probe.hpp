@@ -1,7 +1,9 @@
 #pragma once
 // The capture probe: an AttentionHook that reduces each block of probabilities once, while it is hot, into
 // per-head statistics, pyramid levels, optional full rows, Q/K/LSE, residual and value norms, loss and top-k,
-// and streams each finished layer to a RunWriter. Holds at most one layer's reductions. Worker thread only.
+// and streams each finished layer to a RunWriter from a background thread (which owns the writer until finish()).
+// Holds at most three layers' reductions (one filling, one queued, one being written). Worker thread only.
+#include "capture/capture_write_queue.hpp"
 #include "model/model_config.hpp"
 #include "runtime/attention_hook.hpp"
 #include "store/run_types.hpp"
@@ -44,17 +46,20 @@ private:
     RunWriter& m_writer;
     int64_t m_tokens;
     bool m_portable = false;
+    int64_t m_blockBytes = 0;
     int m_finestLevel = 0; // 0: no pyramid
 
     int64_t m_layer = -1;
     int64_t m_rowsDone = 0;
-    LayerCapture m_capture; // q, k, value norms of the current layer
+    LayerCapture m_capture;                                       // q, k, value norms of the current layer
     at::Tensor m_received, m_entropy, m_firstMass, m_top1, m_lse; // [H, T] on the model's device
     at::Tensor m_pyramidSums, m_pyramidMaxes;                     // [H, n, n] at the finest stored level
 
     std::vector<float> m_residualNorms; // [L+1][T]
     ResidualExtremes m_residualExtremes;
     RunOutput m_output;
+    // Last, so that it stops (dropping writes not started) before the data above goes.
+    CaptureWriteQueue m_writes{1};
 };
 
 } // namespace attnscope::core

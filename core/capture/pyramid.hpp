@@ -17,10 +17,13 @@ std::vector<int> pyramidLevelsFor(int64_t tokens, int64_t maxSide);
 void poolBlockIntoLevel(const at::Tensor& probs, int64_t rowBegin, int64_t tokens, int level, at::Tensor& sums,
                         at::Tensor& maxes);
 
-// Number of existing cells in each [n, n] cell of a level (edge cells are partial).
-at::Tensor pyramidCellCounts(int64_t tokens, int level);
+// Means of a level's cells: sums [heads][n][n] divided by the number of existing cells in each (edge cells are
+// partial), in float32 as the sums are.
+std::vector<float> pyramidMeans(const std::vector<float>& sums, int64_t heads, int64_t tokens, int level);
 
-// The next level up from sums/maxes [H, n, n] of `level`: 2x2 sums and maxima (odd edges padded with zeros).
-void coarsenLevel(const at::Tensor& sums, const at::Tensor& maxes, at::Tensor& coarseSums, at::Tensor& coarseMaxes);
+// The next level up from sums/maxes [heads][n][n] (host memory): 2x2 sums and maxima into [heads][m][m],
+// m = ceil(n / 2); the missing half of an odd edge counts as zeros.
+void coarsenLevel(const std::vector<float>& sums, const std::vector<float>& maxes, int64_t heads, int64_t n,
+                  std::vector<float>& coarseSums, std::vector<float>& coarseMaxes);
 
 } // namespace attnscope::core
