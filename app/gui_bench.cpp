@@ -9,6 +9,7 @@
 #include "view_heatmap.hpp"
 
 #include <GLFW/glfw3.h>
+#include <imgui.h>
 
 #include <algorithm>
 #include <chrono>
@@ -90,15 +91,28 @@ int runFrameBench(const std::string& run, bool hidden) {
     for (int i = 0; i < 200 && canvas.tilesPending() > 0; ++i)
         frame(window, explorer);
 
-    FrameScript idle;
-    std::vector<double> idleMs;
-    const double cpu0 = cpuMs();
-    while (!idle.done()) {
-        idle.apply(*canvas.camera());
-        idleMs.push_back(frame(window, explorer));
-    }
-    printPercentiles("idle", idleMs);
-    std::printf("idle_cpu_ms_per_frame: %.2f\n", (cpuMs() - cpu0) / double(std::max<size_t>(idleMs.size(), 1)));
+    // The replay twice: first redrawing every pixel of every frame (the baseline), then redrawing what changed.
+    auto replay = [&](const char* name, bool fullRedraw) {
+        window.setFullRedraw(fullRedraw);
+        const HeatmapCamera::State start = canvas.camera()->state();
+        FrameScript script;
+        std::vector<double> ms;
+        const double cpu0 = cpuMs();
+        double triangles = 0;
+        while (!script.done()) {
+            script.apply(*canvas.camera());
+            ms.push_back(frame(window, explorer));
+            triangles += double(ImGui::GetDrawData()->TotalIdxCount) / 3.0;
+        }
+        printPercentiles(name, ms);
+        const double frames = double(std::max<size_t>(ms.size(), 1));
+        std::printf("%s_cpu_ms_per_frame: %.2f\n%s_triangles_per_frame: %.0f\n", name, (cpuMs() - cpu0) / frames, name,
+                    triangles / frames);
+        canvas.camera()->setState(start);
+        window.setFullRedraw(false);
+    };
+    replay("idle_full_redraw", true);
+    replay("idle", false);
 
     // The same replay while the model worker captures (the bundled organism on a 480-token prompt, again and again).
     ModelWorker& worker = explorer.worker();

@@ -1,5 +1,7 @@
 #include "gl_window.hpp"
 
+#include "frame_damage.hpp"
+
 #include "errors.hpp"
 
 #define GL_GLEXT_PROTOTYPES
@@ -11,6 +13,8 @@
 #include <stb_image_write.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <filesystem>
 #include <utility>
 #include <system_error>
@@ -98,15 +102,74 @@ void GlWindow::setScriptedMouse(float x, float y, bool leftDown) {
 
 void GlWindow::clearScriptedMouse() { m_scripted = false; }
 
+// Partial redraws need the back buffer to hold the last frame after a swap, which GL does not promise. Mesa's software
+// rasterisers (the case that needs them: they pay per pixel) keep it; GPU drivers redraw everything, which costs them
+// little. A few pixels of the last frame are read back before drawing as a check: if any differs, the whole frame is
+// redrawn.
+struct GlWindow::Frame {
+    FrameDamage damage;
+    bool partialAllowed = false;
+    int width = 0, height = 0;
+    std::vector<std::array<int, 2>> probes; // GL pixel coordinates
+    std::vector<uint32_t> probeValues;
+
+    static uint32_t pixel(int x, int y) {
+        uint32_t v = 0;
+        glReadPixels(x, y, 1, 1, GL_RGBA, GL_UNSIGNED_BYTE, &v);
+        return v;
+    }
+    bool lastFrameKept() const {
+        for (size_t i = 0; i < probes.size(); ++i)
+            if (pixel(probes[i][0], probes[i][1]) != probeValues[i]) return false;
+        return !probes.empty();
+    }
+    // Corners and centre of the window and of what was just drawn.
+    void remember(int x0, int y0, int x1, int y1) {
+        probes.clear();
+        probeValues.clear();
+        for (const auto& [a0, b0, a1, b1] : {std::array<int, 4>{0, 0, width, height}, std::array<int, 4>{x0, y0, x1, y1}}) {
+            if (a1 - a0 < 3 || b1 - b0 < 3) continue;
+            for (const auto& p : {std::array<int, 2>{a0 + 1, b0 + 1}, {a1 - 2, b0 + 1}, {a0 + 1, b1 - 2}, {a1 - 2, b1 - 2},
+                                  {(a0 + a1) / 2, (b0 + b1) / 2}})
+                probes.push_back(p), probeValues.push_back(pixel(p[0], p[1]));
+        }
+    }
+};
+
 void GlWindow::renderWithoutSwap() {
     ImGui::Render();
+    ImDrawData& data = *ImGui::GetDrawData();
     int w = 0, h = 0;
     glfwGetFramebufferSize(m_window, &w, &h);
+    if (w <= 0 || h <= 0) return;
+    if (!m_frame) {
+        m_frame = std::make_unique<Frame>();
+        const auto* renderer = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
+        const std::string name = renderer ? renderer : "";
+        m_frame->partialAllowed = name.find("llvmpipe") != std::string::npos ||
+                                  name.find("softpipe") != std::string::npos;
+    }
+    Frame& f = *m_frame;
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
     glViewport(0, 0, w, h);
+    const bool sameSize = f.width == w && f.height == h;
+    f.width = w, f.height = h;
+    const bool partial = f.partialAllowed && !m_fullRedraw && sameSize && f.lastFrameKept();
+    const DamageRect damage = f.damage.update(data, !partial);
+    m_redrawn = 0;
+    if (damage.empty()) return;
+    const ImVec2 scale = data.FramebufferScale, pos = data.DisplayPos;
+    const int x0 = std::max(0, int((damage.x0 - pos.x) * scale.x)), x1 = std::min(w, int(std::ceil((damage.x1 - pos.x) * scale.x)));
+    const int y0 = std::max(0, int((damage.y0 - pos.y) * scale.y)), y1 = std::min(h, int(std::ceil((damage.y1 - pos.y) * scale.y)));
+    m_redrawn = int64_t(x1 - x0) * int64_t(y1 - y0);
+    clipToDamage(data, damage);
+    glEnable(GL_SCISSOR_TEST);
+    glScissor(x0, h - y1, x1 - x0, y1 - y0);
     glClearColor(0.10f, 0.10f, 0.12f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
-    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    glDisable(GL_SCISSOR_TEST);
+    ImGui_ImplOpenGL3_RenderDrawData(&data);
+    if (f.partialAllowed) f.remember(x0, h - y1, x1, h - y0);
 }
 
 void GlWindow::swap() { glfwSwapBuffers(m_window); }

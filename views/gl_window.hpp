@@ -2,6 +2,7 @@
 // The window every GL view draws in: GLFW + an OpenGL 3.3 core context + Dear ImGui with its GLFW/OpenGL3 backends,
 // created and destroyed together (RAII). Files dropped on the window are queued. Thread: the one that created it.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,11 +36,17 @@ public:
     void requestClose();
     // Polls events and starts an ImGui frame.
     void beginFrame();
-    // Renders ImGui over a cleared framebuffer and swaps.
+    // Renders ImGui and swaps.
     void endFrame();
     // The back buffer as last rendered (call after ImGui rendered, before swapping: endFrame(false) then swap()).
     Screenshot readPixels() const;
+    // Renders ImGui into the back buffer: on Mesa's software renderers only what changed since the last frame (see
+    // FrameDamage), elsewhere everything.
     void renderWithoutSwap();
+    // Redraws every pixel each frame (for comparisons; the result is the same).
+    void setFullRedraw(bool on) { m_fullRedraw = on; }
+    // Pixels the last renderWithoutSwap() drew (0 when nothing changed).
+    int64_t lastRedrawnPixels() const { return m_redrawn; }
     void swap();
     void size(int& width, int& height) const; // framebuffer pixels
     // Paths dropped on the window since the last call.
@@ -51,7 +58,12 @@ public:
     void clearScriptedMouse();
 
 private:
+    struct Frame; // damage tracking across frames (gl_window.cpp)
+
     GLFWwindow* m_window = nullptr;
+    std::unique_ptr<Frame> m_frame;
+    bool m_fullRedraw = false;
+    int64_t m_redrawn = 0;
     std::string m_iniPath; // ImGui keeps a pointer to it
     std::vector<std::string> m_dropped;
     bool m_scripted = false, m_scriptedDown = false;
