@@ -299,24 +299,30 @@ void Explorer::stepScript() {
         return;
     }
     // A scripted session owns the mouse: the real pointer (Xvfb's sits mid-screen) must not hover anything.
-    if (!m_script.empty() || m_waitFrames > 0 || m_waitTiles) m_window.setScriptedMouse(-FLT_MAX, -FLT_MAX, false);
+    if (!m_script.empty() || m_waitFrames > 0 || m_waitFor) m_window.setScriptedMouse(-FLT_MAX, -FLT_MAX, false);
     if (m_waitFrames > 0) {
         --m_waitFrames;
         return;
     }
-    if (m_waitTiles) {
-        if (!heatmapReady() && std::chrono::steady_clock::now() < m_waitUntil) return;
-        m_waitTiles = false;
+    if (m_waitFor) {
+        if (!m_waitFor() && std::chrono::steady_clock::now() < m_waitUntil) return;
+        m_waitFor = nullptr;
     }
-    // Commands run until one waits (frames, tiles) or asks for a screenshot, which the caller takes this frame.
-    while (!m_script.empty() && m_waitFrames == 0 && !m_waitTiles && !m_screenshot && m_mouse.empty() &&
+    // Commands run until one waits (frames, tiles, panels) or asks for a screenshot, which the caller takes this frame.
+    while (!m_script.empty() && m_waitFrames == 0 && !m_waitFor && !m_screenshot && m_mouse.empty() &&
            !m_exportDialog.busy()) {
         const ScriptCommand c = m_script.front();
         m_script.pop_front();
         if (c.name == "frames") {
             m_waitFrames = int(c.number(0));
-        } else if (c.name == "wait-tiles") {
-            m_waitTiles = true;
+        } else if (c.name == "wait-tiles" || c.name == "wait-panels") {
+            if (c.name == "wait-tiles")
+                m_waitFor = [this] { return heatmapReady(); };
+            else
+                m_waitFor = [this] {
+                    return !m_ablation->previewing() && !m_ablation->sweeping() && !m_calibration->running() &&
+                           !m_calibration->screening();
+                };
             m_waitUntil = std::chrono::steady_clock::now() +
                           std::chrono::milliseconds(int64_t(1000 * (c.args.empty() ? 30.0 : c.number(0))));
         } else if (c.name == "head") {

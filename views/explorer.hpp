@@ -13,6 +13,7 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,7 +51,7 @@ public:
     // pendingScreenshot()) because the frame must be rendered first.
     void runScript(std::vector<ScriptCommand> script);
     bool scriptDone() const {
-        return m_script.empty() && m_waitFrames == 0 && !m_waitTiles && m_mouse.empty() && !m_exportDialog.busy();
+        return m_script.empty() && m_waitFrames == 0 && !m_waitFor && m_mouse.empty() && !m_exportDialog.busy();
     }
     std::optional<std::string> takeScreenshotRequest();
     // The regions a screenshot test inspects, as JSON: the heatmap's cell rectangle, the grid's, the run's shape.
@@ -103,7 +104,7 @@ private:
 
     std::deque<ScriptCommand> m_script;
     int m_waitFrames = 0;
-    bool m_waitTiles = false;
+    std::function<bool()> m_waitFor; // a wait-* command's condition
     std::chrono::steady_clock::time_point m_waitUntil;
     std::optional<std::string> m_screenshot;
     struct MouseStep {

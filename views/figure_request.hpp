@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace attnscope::views {
 
@@ -17,6 +19,20 @@ struct FigureRequest {
     std::string colormap = "viridis", scale = "linear", reduce = "mean";
     double clipMax = 0;
     std::string stem; // suggested file name, without folder or extension
+
+    // What this session computed and the run file does not hold (a sweep still filling the grid, a panel's result):
+    // drawn as given. view "grid": `grid`; view "ablation" or "calibration": `bars` and `facts`.
+    struct Bar {
+        std::string name;
+        double before = 0, after = 0;
+    };
+    struct Inline {
+        std::string title;
+        int64_t layers = 0, heads = 0;
+        std::vector<double> grid; // [layers][heads]
+        std::vector<Bar> bars;
+        std::vector<std::pair<std::string, std::string>> facts;
+    } live;
 };
 
 // "<run name without .attn.h5>_<what>": the name the export dialog suggests.

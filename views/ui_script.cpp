@@ -22,7 +22,7 @@ struct Signature {
 
 const std::map<std::string, Signature>& signatures() {
     static const std::map<std::string, Signature> s{
-        {"frames", {{Arg::Number}, 1}},      {"wait-tiles", {{Arg::Number}, 0}},
+        {"frames", {{Arg::Number}, 1}},      {"wait-tiles", {{Arg::Number}, 0}}, {"wait-panels", {{Arg::Number}, 0}},
         {"head", {{Arg::Number, Arg::Number}, 2}}, {"token", {{Arg::Number}, 1}},
         {"pick", {{Arg::Number, Arg::Number}, 2}}, {"metric", {{Arg::Text}, 1}},
         {"zoom", {{Arg::Number}, 1}},        {"pan", {{Arg::Number, Arg::Number}, 2}},

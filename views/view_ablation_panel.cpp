@@ -239,4 +239,27 @@ void ViewAblationPanel::drawContent() {
     if (!m_message.empty()) ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1.0f), "%s", m_message.c_str());
 }
 
+std::optional<FigureRequest> ViewAblationPanel::figureRequest() const {
+    if (!m_result || !m_state.run || m_key.run != m_state.run.snapshot->path) return std::nullopt;
+    const AblationPreview& p = *m_result;
+    FigureRequest r;
+    r.view = "ablation";
+    r.run = m_key.run;
+    std::string heads;
+    for (const auto& [l, h] : m_key.heads)
+        heads += (heads.empty() ? "" : " ") + fmt::format("L{}H{}", l, h);
+    r.live.title = fmt::format("{} ablation of {}", core::ablationMethodName(m_key.method), heads);
+    r.live.bars.push_back({"loss (nats)", p.baseLoss, p.metrics.loss});
+    const auto target = p.pieces.find(p.target);
+    r.live.facts = {{"heads", heads},
+                    {"method", core::ablationMethodName(m_key.method)},
+                    {"Δ loss", fmt::format("{:+.4f} nats", p.metrics.deltaLoss)},
+                    {"KL(base || ablated)", fmt::format("{:.4g}", p.metrics.kl)},
+                    {"Ships", fmt::format("{:.4g}", p.metrics.ships)},
+                    {"target", target == p.pieces.end() ? fmt::format("#{}", p.target) : "'" + target->second + "'"},
+                    {"target logit change", fmt::format("{:+.4f}", p.metrics.logitDiff)}};
+    r.stem = figureStem(r.run, "ablation");
+    return r;
+}
+
 } // namespace attnscope::views

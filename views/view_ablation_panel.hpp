@@ -61,6 +61,8 @@ public:
     bool previewing() const { return m_preview != nullptr || m_debounce.pending(); }
     const std::optional<AblationPreview>& preview() const { return m_result; }
     const std::string& message() const { return m_message; }
+    // The last result (loss before and after, the edit's measures) as a before/after figure.
+    std::optional<FigureRequest> figureRequest() const override;
     // Live metric names the sweep publishes, "ablation/<metric> (live)".
     static std::string liveName(const std::string& metric) { return "ablation/" + metric + " (live)"; }
 

@@ -279,4 +279,24 @@ void ViewCalibrationPanel::drawContent() {
     }
 }
 
+std::optional<FigureRequest> ViewCalibrationPanel::figureRequest() const {
+    if (!m_after || !m_state.run) return std::nullopt;
+    const RunSnapshot& before = *m_state.run.snapshot;
+    const RunSnapshot& after = *m_after.snapshot;
+    FigureRequest r;
+    r.view = "calibration";
+    r.run = before.path;
+    const char* heads = source == HeadSource::Picked     ? "picked heads"
+                        : source == HeadSource::Screened ? "screened heads"
+                                                         : "every head of layers 2..L-2";
+    r.live.title = fmt::format("ACT calibration (β {:.2f}, threshold {:.3f})", beta, threshold);
+    r.live.bars.push_back({"loss (nats, mean over positions)", meanFinite(before.output.loss),
+                           meanFinite(after.output.loss)});
+    r.live.facts = {{"heads", heads}, {"β", fmt::format("{:.2f}", beta)}, {"threshold", fmt::format("{:.3f}", threshold)}};
+    if (source == HeadSource::Picked) r.live.facts.push_back({"picked", std::to_string(m_state.picked.size())});
+    if (source == HeadSource::Screened) r.live.facts.push_back({"screened", std::to_string(m_screened.size())});
+    r.stem = figureStem(r.run, "calibration");
+    return r;
+}
+
 } // namespace attnscope::views

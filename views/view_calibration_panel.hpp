@@ -57,6 +57,8 @@ public:
     const OpenRun& calibrated() const { return m_after; }
     const std::vector<core::HeadRef>& screenedHeads() const { return m_screened; }
     const std::string& message() const { return m_message; }
+    // The last re-run (mean loss before and after, the calibration) as a before/after figure.
+    std::optional<FigureRequest> figureRequest() const override;
 
 protected:
     void drawContent() override;

@@ -279,12 +279,16 @@ void ViewHeadGrid::drawHeadList(const HeadMetric& metric) {
 std::optional<FigureRequest> ViewHeadGrid::figureRequest() const {
     const HeadMetric* metric = shownMetric();
     if (!metric) return std::nullopt;
-    for (const auto& live : m_state.liveMetrics)
-        if (&live == metric) return std::nullopt; // computed in this session, not stored in the run
     FigureRequest r;
     r.view = "grid";
     r.run = m_state.run.snapshot->path;
     r.metric = metric->name;
+    for (const auto& live : m_state.liveMetrics)
+        if (&live == metric) { // computed in this session, not stored in the run: its values go along
+            r.live.title = metric->name;
+            r.live.layers = m_state.run.snapshot->layers(), r.live.heads = m_state.run.snapshot->heads();
+            r.live.grid.assign(metric->values.begin(), metric->values.end());
+        }
     r.colormap = std::string(colormapName(m_colormap));
     std::string what = "grid_" + metric->name;
     for (char& c : what)

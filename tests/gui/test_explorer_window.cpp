@@ -230,3 +230,22 @@ TEST(ExplorerWindow, ExportingAViewThatShowsNothingIsOneSentence) {
     EXPECT_NE(r.code, 0);
     EXPECT_NE(r.err.find("no view shows a 'sentences' figure"), std::string::npos) << r.err;
 }
+
+// The model panels' results live in the session only: their exports carry the numbers on screen.
+TEST(ExplorerWindow, PanelResultsExportAsBeforeAfterFigures) {
+    privateFolders();
+    const auto dir = test::scratchDir("gui-export-panels");
+    const auto r = runScript("wait-tiles 60\npick 3 2\nframes 20\nwait-panels 120\n"
+                             "export ablation " + (dir / "ablation.pdf").string() + "\n"
+                             "export calibration " + (dir / "calibration.svg").string() + "\n",
+                             {fixtureRun().string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto text = runProgram("pdftotext", {(dir / "ablation.pdf").string(), "-"});
+    ASSERT_EQ(text.code, 0) << text.err;
+    EXPECT_NE(text.out.find("zero ablation of L3H2"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("loss (nats)"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("Ships"), std::string::npos) << text.out;
+    const std::string svg = readBytes(dir / "calibration.svg");
+    EXPECT_NE(svg.find("ACT calibration"), std::string::npos);
+    EXPECT_NE(svg.find("threshold"), std::string::npos);
+}
