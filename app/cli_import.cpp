@@ -3,9 +3,15 @@
 #include "cli_common.hpp"
 
 #include "attention_import.hpp"
+#include "capture/capture_job.hpp"
 #include "errors.hpp"
 #include "head_score_import.hpp"
 #include "importer_thought_anchors.hpp"
+#include "jobs/analyze_job.hpp"
+#include "jobs/progress.hpp"
+#include "model/tokenizer.hpp"
+#include "progress_bar.hpp"
+#include "runtime/transformer.hpp"
 #include "store/analysis_writer.hpp"
 #include "store/run_reader.hpp"
 
@@ -26,6 +32,24 @@ struct ImportScoresArgs {
     std::string run, file, kind, name;
     bool newRun = false;
 };
+
+// --new-run: the published trace captured with a real model and its white-box anchors analysed, so that the published
+// per-sentence results sit beside our own on real attention.
+void captureTrace(const std::string& run, const std::string& text, const ModelArgs& model, const std::string& origin) {
+    if (model.model.empty())
+        throw core::ArgumentError("--new-run needs --model MODEL: the published trace is captured with it.");
+    auto transformer = model.load();
+    const std::vector<int32_t> ids = transformer->tokenizer().encode(text, true).ids;
+    core::Progress progress;
+    runWithProgressBar(progress, [&] {
+        core::CaptureOptions capture;
+        capture.promptIds = ids;
+        capture.out = run;
+        core::captureRun(*transformer, capture, &progress);
+        core::analyzeRun({run, {"anchors"}}, &progress);
+    });
+    fmt::print("captured the published trace of {} with {}: {} tokens\n", origin, model.model, ids.size());
+}
 
 } // namespace
 
@@ -67,8 +91,12 @@ void addImportScoresCommand(CLI::App& app) {
     cmd->add_option("--name", a->name,
                     "analysis name (default retrieval_head_published, duo_attention_published or anchors_published)");
     cmd->add_flag("--new-run", a->newRun,
-                  "thought-anchors only: create RUN from the published chunks alone (one token per chunk, no model)");
-    cmd->callback([a] {
+                  "thought-anchors only: create RUN by capturing the published trace (base_solution.json's solution, "
+                  "else the chunks joined by spaces) with --model and analysing its anchors");
+    auto model = std::make_shared<ModelArgs>();
+    cmd->add_option("--model", model->model, "with --new-run: the model (folder or .gguf) that reads the trace");
+    cmd->add_option("--device", model->device, "with --new-run: cpu, cuda or cuda:N")->capture_default_str();
+    cmd->callback([a, model] {
         if (a->kind == "thought-anchors") {
             const std::string name = a->name.empty() ? importers::kThoughtAnchorsPublishedName : a->name;
             const core::AnalysisResult result = importers::readThoughtAnchors(a->file, name);
@@ -79,9 +107,10 @@ void addImportScoresCommand(CLI::App& app) {
                     throw core::ArgumentError(fmt::format("Cannot create the run '{}' with --new-run: the file "
                                                           "already exists.",
                                                           a->run));
-                importers::writePublishedAnchorsRun(a->run, result, a->file);
-                fmt::print("wrote {}: {} published chunks as tokens, /analysis/{} ({})\n", a->run, chunks, name,
-                           a->file);
+                captureTrace(a->run, importers::publishedTraceText(a->file, result), *model, a->file);
+                core::writeAnalyses(a->run, std::span(&result, 1));
+                fmt::print("wrote {}: /analysis/anchors and /analysis/{}, {} published chunks ({})\n", a->run, name,
+                           chunks, a->file);
             } else {
                 { core::RunReader reader(a->run); } // a readable run file, checked before the copy is made
                 core::writeAnalyses(a->run, std::span(&result, 1));
@@ -90,6 +119,7 @@ void addImportScoresCommand(CLI::App& app) {
             return;
         }
         if (a->newRun) throw core::ArgumentError("--new-run applies to --kind thought-anchors only.");
+        if (!model->model.empty()) throw core::ArgumentError("--model goes with --new-run.");
         const importers::HeadScoreKind kind = importers::parseHeadScoreKind(a->kind);
         importers::RunHeadShape shape;
         {

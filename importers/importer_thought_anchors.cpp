@@ -1,10 +1,6 @@
 #include "importer_thought_anchors.hpp"
 
 #include "errors.hpp"
-#include "map_capture.hpp"
-#include "model/tensor_data.hpp"
-#include "store/analysis_writer.hpp"
-#include "store/run_writer.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -187,44 +183,18 @@ core::AnalysisResult readThoughtAnchors(const std::filesystem::path& input, cons
     return r;
 }
 
-int64_t writePublishedAnchorsRun(const std::filesystem::path& out, const core::AnalysisResult& result,
-                                 const std::string& source) {
+std::string publishedTraceText(const std::filesystem::path& folderOrChunks, const core::AnalysisResult& result) {
+    std::error_code ec;
+    const std::filesystem::path folder =
+        std::filesystem::is_directory(folderOrChunks, ec) ? folderOrChunks : folderOrChunks.parent_path();
+    const std::filesystem::path baseFile = folder / "base_solution.json";
+    if (std::filesystem::exists(baseFile, ec)) return readJson(baseFile)["solution"].get<std::string>();
     const core::AnalysisDataset* d = result.dataset("sentence_text");
-    if (!d) throw core::ArgumentError("Cannot build a run from published anchors without sentence_text.");
-    const auto& texts = std::get<std::vector<std::string>>(d->values);
-    const int64_t T = int64_t(texts.size());
-    core::RunTokens tokens;
-    for (int64_t i = 0; i < T; ++i) {
-        if (i > 0) tokens.text += ' ';
-        const int64_t b = int64_t(tokens.text.size());
-        tokens.text += texts[size_t(i)];
-        tokens.ids.push_back(int32_t(i));
-        tokens.pieces.push_back(texts[size_t(i)]);
-        tokens.spans.push_back({b, int64_t(tokens.text.size())});
-        tokens.generated.push_back(0);
-    }
-    core::RunModelInfo model;
-    model.architecture = "thought-anchors-published";
-    model.nLayers = 1, model.nHeads = 1, model.nKvHeads = 1, model.headDim = 1, model.vocabSize = T;
-    model.source = source;
-    core::RunLayout layout;
-    layout.tokens = T, layout.fullProbs = true, layout.qk = false;
-    layout.pyramidLevels = importPyramidLevels(T);
-    std::vector<float> maps(size_t(T * T), 0.0f);
-    std::vector<uint16_t> half(size_t(T * T), 0);
-    for (int64_t q = 0; q < T; ++q)
-        for (int64_t k = 0; k <= q; ++k) {
-            maps[size_t(q * T + k)] = 1.0f / float(q + 1);
-            half[size_t(q * T + k)] = core::floatToHalf(maps[size_t(q * T + k)]);
-        }
-    {
-        core::RunWriter writer(out, model, tokens, layout);
-        writer.writeProbRows(0, 0, T, half.data());
-        writer.writeLayer(0, captureFromMaps(maps.data(), 1, T, 1, layout.pyramidLevels));
-        writer.commit();
-    }
-    core::writeAnalyses(out, std::span(&result, 1));
-    return T;
+    if (!d) throw core::ArgumentError("Published anchors from '" + folder.string() + "' hold no sentence_text.");
+    std::string text;
+    for (const auto& chunk : std::get<std::vector<std::string>>(d->values))
+        text += (text.empty() ? "" : " ") + chunk;
+    return text;
 }
 
 } // namespace attnscope::importers

@@ -28,10 +28,8 @@ inline constexpr const char* kThoughtAnchorsPublishedName = "anchors_published";
 core::AnalysisResult readThoughtAnchors(const std::filesystem::path& folder,
                                         const std::string& name = kThoughtAnchorsPublishedName);
 
-// Writes a run file holding only the chunks: one token per chunk (piece = chunk text, text = the chunks joined by
-// single spaces), one layer of one head with uniform causal attention as a placeholder (architecture
-// "thought-anchors-published": no model ran), then `result` in /analysis. Returns the number of tokens.
-int64_t writePublishedAnchorsRun(const std::filesystem::path& out, const core::AnalysisResult& result,
-                                 const std::string& source);
+// The trace the published chunks come from, for capturing it with a model: base_solution.json's "solution" beside
+// the chunks (readThoughtAnchors checked it), else the chunks joined by single spaces.
+std::string publishedTraceText(const std::filesystem::path& folderOrChunks, const core::AnalysisResult& result);
 
 } // namespace attnscope::importers

@@ -67,11 +67,13 @@ TEST(ThoughtAnchorsImport, PublishedFolderMatchesPythonJson) {
     ASSERT_FALSE(reading.empty()) << "/usr/bin/python3 could not read " << folder;
 
     const fs::path run = test::scratchDir("ta_new") / "published.attn.h5";
-    const test::CliResult r =
-        test::runCli({"import-scores", run.string(), folder.string(), "--kind", "thought-anchors", "--new-run"});
+    const std::string model = (test::stories260KDir() / "stories260K.gguf").string();
+    const test::CliResult r = test::runCli(
+        {"import-scores", run.string(), folder.string(), "--kind", "thought-anchors", "--new-run", "--model", model});
     ASSERT_EQ(r.code, 0) << r.err;
     core::RunReader reader(run);
     const core::AnalysisResult a = reader.analysis("anchors_published");
+    EXPECT_EQ(reader.model().source, model); // a real model read the published trace
 
     std::istringstream in(reading);
     int64_t chunks = 0;
@@ -79,7 +81,11 @@ TEST(ThoughtAnchorsImport, PublishedFolderMatchesPythonJson) {
     ASSERT_GT(chunks, 0);
     const auto& texts = std::get<std::vector<std::string>>(a.dataset("sentence_text")->values);
     ASSERT_EQ(int64_t(texts.size()), chunks);
-    EXPECT_EQ(reader.summary().tokens, chunks); // one token per chunk in a --new-run run
+    // Our own anchors of the captured trace: our segmentation of the solution gives the published chunks.
+    const core::AnalysisResult anchors = reader.analysis("anchors");
+    ASSERT_NE(anchors.dataset("sentence_text"), nullptr);
+    const auto& ours = std::get<std::vector<std::string>>(anchors.dataset("sentence_text")->values);
+    EXPECT_EQ(ours, texts);
     for (int k = 0; k < 3; ++k) {
         int64_t i = 0;
         size_t bytes = 0;
@@ -109,9 +115,15 @@ TEST(ThoughtAnchorsImport, PublishedFolderMatchesPythonJson) {
                       "--kind", "thought-anchors", "--name", "other"});
     ASSERT_EQ(again.code, 0) << again.err;
     EXPECT_EQ(core::RunReader(run).analysis("other").dataset("sentence_text")->count(), 26);
+    test::expectOneSentenceError(test::runCli({"import-scores", run.string(), folder.string(), "--kind",
+                                               "thought-anchors", "--new-run", "--model", model}),
+                                 run.string());
+    // Without a model there is nothing to read the trace with.
+    const fs::path other = test::scratchDir("ta_new") / "nomodel.attn.h5";
     test::expectOneSentenceError(
-        test::runCli({"import-scores", run.string(), folder.string(), "--kind", "thought-anchors", "--new-run"}),
-        run.string());
+        test::runCli({"import-scores", other.string(), folder.string(), "--kind", "thought-anchors", "--new-run"}),
+        "--model");
+    EXPECT_FALSE(fs::exists(other));
 }
 
 TEST(ThoughtAnchorsImport, SentenceBytesPointIntoTheSolution) {

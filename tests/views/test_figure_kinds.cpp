@@ -271,12 +271,15 @@ TEST_F(FigureKinds, SentenceMatrixOfPublishedThoughtAnchors) {
                                       "problem_6998";
     const std::string pub = out("published.attn.h5");
     std::filesystem::remove(pub);
-    CliResult r = runCli({"import-scores", pub, folder.string(), "--kind", "thought-anchors", "--new-run"});
+    CliResult r = runCli({"import-scores", pub, folder.string(), "--kind", "thought-anchors", "--new-run", "--model",
+                          (sharedDir() / "models/stories260K/stories260K.gguf").string()});
     ASSERT_EQ(r.code, 0) << r.err;
-    expectFormats({"figure", pub, "--view", "sentences"}, s_dir, "sent_pub",
+    expectFormats({"figure", pub, "--view", "sentences", "--metric", "published"}, s_dir, "sent_pub",
                   {"published step importance", "counterfactual_importance_kl", "target sentence"});
     core::RunReader run(pub);
-    const figure::SentenceFigureData d = figure::loadSentenceFigure(run, {});
+    figure::SentenceFigureSpec published;
+    published.matrix = figure::SentenceMatrix::Published;
+    const figure::SentenceFigureData d = figure::loadSentenceFigure(run, published);
     const core::AnalysisResult a = run.analysis("anchors_published");
     const std::vector<double> step = a.dataset("step_importance")->toDoubles(); // [source][target]
     ASSERT_EQ(d.n, 64);
