@@ -133,28 +133,36 @@ int main(int argc, char** argv) {
     const std::string stories = attnscope::bench::stories260K().string();
     fmt::print("bench_capture: capture (stats, pyramids, Q/K; --full never) vs. forward without probe vs. eager "
                "keep-all; each in its own process\n");
-    // bench_capture [--no-eager] [--repeat N] [MODEL|random [T...]]: one model (and chosen lengths) instead of the
+    // bench_capture [--no-eager] [--repeat N] [MODEL|random [T...]] (options anywhere): one model (and chosen lengths) instead of the
     // default table; --no-eager skips the slow keep-all baseline when only the time ratio is wanted; --repeat runs
     // forward and capture N times each and keeps the fastest.
-    std::vector<std::string> args(argv + 1, argv + argc);
+    std::vector<std::string> args;
     bool withEager = true;
-    while (!args.empty() && args[0].rfind("--", 0) == 0) {
-        if (args[0] == "--no-eager") {
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--no-eager") {
             withEager = false;
-            args.erase(args.begin());
-        } else if (args[0] == "--repeat" && args.size() > 1) {
-            g_repeats = std::max(1, std::atoi(args[1].c_str()));
-            args.erase(args.begin(), args.begin() + 2);
-        } else {
-            fmt::print(stderr, "Unknown option '{}': use --no-eager, --repeat N, MODEL|random and lengths.\n", args[0]);
+        } else if (a == "--repeat" && i + 1 < argc) {
+            g_repeats = std::max(1, std::atoi(argv[++i]));
+        } else if (a.rfind("--", 0) == 0) {
+            fmt::print(stderr, "Unknown option '{}': use --no-eager, --repeat N, MODEL|random and lengths.\n", a);
             return 2;
+        } else {
+            args.push_back(a);
         }
     }
     std::vector<int64_t> lengths = {1024, 4096, 16384};
     if (args.size() > 1) {
         lengths.clear();
-        for (size_t i = 1; i < args.size(); ++i)
-            lengths.push_back(std::atoll(args[i].c_str()));
+        for (size_t i = 1; i < args.size(); ++i) {
+            char* end = nullptr;
+            const long long t = std::strtoll(args[i].c_str(), &end, 10);
+            if (*end != '\0' || t < 1) {
+                fmt::print(stderr, "Length '{}' is not a positive number of tokens.\n", args[i]);
+                return 2;
+            }
+            lengths.push_back(t);
+        }
     }
     if (!args.empty()) {
         benchModel(args[0], args[0], lengths, withEager);
