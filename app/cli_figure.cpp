@@ -1,6 +1,6 @@
-// `attnscope-cli figure RUN --view heatmap|grid|text|sentences|retrieval|ablation|calibration ... --out
+// `attnscope-cli figure RUN --view heatmap|compare|grid|text|sentences|retrieval|ablation|calibration ... --out
 // FILE.{png,svg,pdf}` and `figure RUN --all --out DIR`: paper figures rendered headless by views/figure (Qt, platform
-// "offscreen").
+// "offscreen"). Two runs: `--view heatmap --minus RUN2` (difference), `--view compare --with RUN2` (side by side).
 #include "cli_figure.hpp"
 #include "cli_common.hpp"
 
@@ -16,7 +16,7 @@ namespace attnscope::app {
 
 namespace {
 
-constexpr const char* kViews = "heatmap, grid, text, sentences, retrieval, ablation or calibration";
+constexpr const char* kViews = "heatmap, compare, grid, text, sentences, retrieval, ablation or calibration";
 
 void checkOutExtension(const std::string& out) {
     const std::string ext = std::filesystem::path(out).extension().string();
@@ -31,12 +31,16 @@ void requireHead(const FigureArgs& a, const char* what) {
 
 void writeOne(const FigureArgs& a) {
     const std::string& v = a.view;
-    if (v != "heatmap" && v != "grid" && v != "text" && v != "sentences" && v != "retrieval" && v != "ablation" &&
-        v != "calibration")
+    if (v != "heatmap" && v != "compare" && v != "grid" && v != "text" && v != "sentences" && v != "retrieval" &&
+        v != "ablation" && v != "calibration")
         throw core::ArgumentError(
             v.empty() ? fmt::format("Name a figure with --view ({}), or write them all with --all.", kViews)
                       : fmt::format("Unknown figure view '{}': use {}.", v, kViews));
     checkOutExtension(a.out);
+    if (!a.minus.empty() && v != "heatmap")
+        throw core::ArgumentError("--minus draws a difference heatmap: use it with --view heatmap, not " + v + ".");
+    if (!a.with.empty() && v != "compare")
+        throw core::ArgumentError("--with names the second run of --view compare, not of " + v + ".");
     if (v == "retrieval" && (!a.retrieval.empty() || std::filesystem::path(a.run).extension() == ".json")) {
         writeRetrievalFigure(a, a.out); // no run file needed
         return;
@@ -45,6 +49,9 @@ void writeOne(const FigureArgs& a) {
     if (v == "heatmap") {
         requireHead(a, "heatmap");
         writeHeatmapFigure(run, a, a.layer, a.head, a.out);
+    } else if (v == "compare") {
+        requireHead(a, "comparison");
+        writeCompareFigure(run, a, a.layer, a.head, a.out);
     } else if (v == "grid") {
         writeGridFigure(run, a.metric.empty() ? std::string("entropy") : a.metric, a, a.out);
     } else if (v == "text") {
@@ -69,12 +76,18 @@ void addFigureCommand(CLI::App& app) {
     cmd->add_option("RUN", a->run, "run file (.attn.h5); for --view retrieval also the PREFIX.json of `retrieval`")
         ->required();
     cmd->add_option("--view", a->view, std::string(kViews));
-    cmd->add_option("--layer", a->layer, "layer of the heatmap, text view or sentence matrix");
-    cmd->add_option("--head", a->head, "head of the heatmap, text view or sentence matrix (default: receiver heads)");
+    cmd->add_option("--layer", a->layer, "layer of the heatmap, comparison, text view or sentence matrix");
+    cmd->add_option("--head", a->head,
+                    "head of the heatmap, comparison, text view or sentence matrix (default: receiver heads)");
+    cmd->add_option("--minus", a->minus,
+                    "heatmap: the difference RUN - RUN2 (the Compare view's B - A with RUN = B, RUN2 = A) on a "
+                    "diverging map over +-max|difference| (or --clip-max); same layers, heads and tokens");
+    cmd->add_option("--with", a->with, "compare: RUN2 beside RUN (A left, B right) with one shared colour range");
     cmd->add_option("--token", a->token, "text view: the attending token (default: the last)");
-    cmd->add_option("--range", a->range,
-                    "heatmap: q0:q1,k0:k1 half-open token range; text view: t0:t1 (default: everything, or the 512 "
-                    "tokens up to --token)");
+    cmd->add_option(
+        "--range", a->range,
+        "heatmap, compare: q0:q1,k0:k1 half-open token range; text view: t0:t1 (default: everything, or the 512 "
+        "tokens up to --token)");
     cmd->add_option(
         "--metric", a->metric,
         "grid: ANALYSIS/DATASET, DATASET, ANALYSIS or entropy, first_mass; text view: shade by entropy, "
@@ -111,6 +124,8 @@ void addFigureCommand(CLI::App& app) {
         figure::heatmapScaleFromName(a->scale);
         if (a->all) {
             if (!a->view.empty()) throw core::ArgumentError("Use either --all or --view, not both.");
+            if (!a->minus.empty() || !a->with.empty())
+                throw core::ArgumentError("--minus and --with go with one --view, not with --all.");
             core::RunReader run(a->run);
             writeAllFigures(run, *a);
             return;

@@ -3,6 +3,7 @@
 
 #include "errors.hpp"
 #include "figure_ablation.hpp"
+#include "figure_compare.hpp"
 #include "figure_head_grid.hpp"
 #include "figure_heatmap.hpp"
 #include "figure_retrieval.hpp"
@@ -23,8 +24,9 @@ views::Colormap colormapArg(const std::string& name) {
     throw core::ArgumentError("Unknown colormap '" + name + "': use viridis, magma, inferno, plasma or gray.");
 }
 
-void writeHeatmapFigure(core::RunReader& run, const FigureArgs& a, int64_t layer, int64_t head,
-                        const std::string& out) {
+namespace {
+
+figure::HeatmapSpec heatmapSpec(const FigureArgs& a, int64_t layer, int64_t head) {
     figure::HeatmapSpec s;
     s.layer = layer;
     s.head = head;
@@ -36,9 +38,33 @@ void writeHeatmapFigure(core::RunReader& run, const FigureArgs& a, int64_t layer
     s.scale = figure::heatmapScaleFromName(a.scale);
     s.clipMax = a.clipMax;
     s.cellMax = a.reduce == "max";
-    const figure::HeatmapData data = figure::loadHeatmap(run, s);
+    return s;
+}
+
+} // namespace
+
+void writeHeatmapFigure(core::RunReader& run, const FigureArgs& a, int64_t layer, int64_t head,
+                        const std::string& out) {
+    const figure::HeatmapSpec s = heatmapSpec(a, layer, head);
+    figure::HeatmapData data;
+    if (a.minus.empty()) {
+        data = figure::loadHeatmap(run, s);
+    } else {
+        core::RunReader minus(a.minus);
+        data = figure::loadHeatmapDifference(minus, run, s);
+    }
     figure::writeFigure(out, {figure::heatmapFigureSize(data), a.dpi},
                         [&](QPainter& p) { figure::paintHeatmap(p, data); });
+}
+
+void writeCompareFigure(core::RunReader& run, const FigureArgs& a, int64_t layer, int64_t head,
+                        const std::string& out) {
+    if (a.with.empty())
+        throw core::ArgumentError("A comparison of run file '" + a.run + "' needs the second run: --with RUN2.");
+    core::RunReader second(a.with);
+    const figure::HeatmapPair pair = figure::loadHeatmapPair(run, second, heatmapSpec(a, layer, head));
+    figure::writeFigure(out, {figure::heatmapPairFigureSize(pair), a.dpi},
+                        [&](QPainter& p) { figure::paintHeatmapPair(p, pair); });
 }
 
 void writeGridFigure(core::RunReader& run, const std::string& metric, const FigureArgs& a, const std::string& out) {

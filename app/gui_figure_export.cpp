@@ -64,6 +64,8 @@ views::FigureExporter makeFigureExporter() {
         a.scale = r.scale;
         a.reduce = r.reduce;
         a.clipMax = r.clipMax;
+        a.minus = r.minus.string();
+        a.with = r.with.string();
         a.dpi = dpi;
         a.layer = r.layer, a.head = r.head, a.token = r.token;
         if (r.view == "grid" && !r.live.grid.empty()) return writeLiveGrid(r, a);
@@ -71,6 +73,8 @@ views::FigureExporter makeFigureExporter() {
         core::RunReader run(r.run);
         if (r.view == "heatmap")
             writeHeatmapFigure(run, a, r.layer, r.head, a.out);
+        else if (r.view == "compare")
+            writeCompareFigure(run, a, r.layer, r.head, a.out);
         else if (r.view == "grid")
             writeGridFigure(run, r.metric, a, a.out);
         else if (r.view == "text")

@@ -98,4 +98,21 @@ inline std::array<int, 3> colormapRgb8(Colormap map, float t) {
     return {int(std::lround(c.r * 255.0f)), int(std::lround(c.g * 255.0f)), int(std::lround(c.b * 255.0f))};
 }
 
+// Diverging map for differences (blue at 0, light grey at 0.5, red at 1): three anchors close to matplotlib's
+// "coolwarm" ends and a light neutral centre, linear between them. NaN maps to the centre.
+inline Rgb divergingColour(double t) {
+    static constexpr float kLo[3] = {0.230f, 0.299f, 0.754f}, kMid[3] = {0.865f, 0.865f, 0.865f},
+                           kHi[3] = {0.706f, 0.016f, 0.150f};
+    t = std::isnan(t) ? 0.5 : std::clamp(t, 0.0, 1.0);
+    const float* a = t < 0.5 ? kLo : kMid;
+    const float* b = t < 0.5 ? kMid : kHi;
+    const float u = float(t < 0.5 ? t * 2 : t * 2 - 1);
+    return {a[0] + (b[0] - a[0]) * u, a[1] + (b[1] - a[1]) * u, a[2] + (b[2] - a[2]) * u};
+}
+
+inline std::array<int, 3> divergingRgb8(double t) {
+    const Rgb c = divergingColour(t);
+    return {int(std::lround(c.r * 255.0f)), int(std::lround(c.g * 255.0f)), int(std::lround(c.b * 255.0f))};
+}
+
 } // namespace attnscope::views

@@ -11,8 +11,10 @@
 namespace attnscope::views {
 
 struct FigureRequest {
-    std::string view; // heatmap, grid, text or sentences (the CLI's --view)
+    std::string view; // heatmap, compare, grid, text or sentences (the CLI's --view)
     std::filesystem::path run;
+    std::filesystem::path minus; // heatmap: draw run - minus (the Compare view's B - A: run = B, minus = A)
+    std::filesystem::path with;  // compare: the second run (B) beside run (A)
     int64_t layer = -1, head = -1, token = -1;
     std::string range;  // heatmap: "q0:q1,k0:k1", text: "t0:t1" (half-open tokens); empty: everything
     std::string metric; // grid: the metric; text: a statistic, empty for attention; sentences: the matrix

@@ -7,6 +7,7 @@
 #include "view_base.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace attnscope::views {
@@ -23,6 +24,9 @@ public:
     Mode mode = Mode::SideBySide;
     // Why the difference cannot be shown right now (no second run, other shape or length); empty when it can.
     std::string differenceProblem() const;
+    // What is on screen: the difference as a heatmap of B minus A, or the two runs side by side (view "compare"),
+    // over the shared camera's visible tokens, with the canvas's colormap, scale and clipping.
+    std::optional<FigureRequest> figureRequest() const override;
 
 protected:
     void drawContent() override;

@@ -29,6 +29,10 @@ struct Layout {
     double cell = 1, left = 0, top = 0, plotW = 0, plotH = 0, labelW = 0, bottomLabelH = 0, width = 0, height = 0;
 };
 
+std::string differenceRuns(const HeatmapData& d) {
+    return "B = " + d.runName + ", A = " + d.minusName;
+}
+
 Layout layoutOf(const HeatmapData& d) {
     Layout l;
     l.cell = std::min(kMaxCellPx, d.spec.plotPx / double(std::max<int64_t>({d.rows, d.cols, 1})));
@@ -42,12 +46,29 @@ Layout layoutOf(const HeatmapData& d) {
         labelW = std::max(labelW, labelWidth(font, s, kMaxLabelPx));
     l.labelW = labelW;
     l.left = kGap + kFontPx * 1.6 + labelW + kGap;
-    l.top = kGap + kTitlePx * 1.6;
+    l.top = kGap + kTitlePx * 1.6 + (d.difference ? kFontPx * 1.6 : 0.0); // a difference names its runs below
     l.bottomLabelH = labelW + kGap + kFontPx * 1.6;
     const double tickW = QFontMetricsF(font).horizontalAdvance("0.0000e-00");
     l.width = l.left + std::max(l.plotW, 120.0) + 2 * kGap + kBarPx + 6 + tickW + kGap;
+    if (d.difference)
+        l.width = std::max(l.width,
+                           2 * kGap + QFontMetricsF(font).horizontalAdvance(QString::fromStdString(differenceRuns(d))));
     l.height = l.top + std::max(l.plotH, 160.0) + kGap + l.bottomLabelH + kGap;
     return l;
+}
+
+// The diverging colour bar (figure_colour_bar draws the colormaps): position 1 on top, without smoothing.
+void drawDivergingGradient(QPainter& p, const QRectF& rect) {
+    QImage bar(1, 256, QImage::Format_RGB32);
+    for (int y = 0; y < 256; ++y) {
+        const auto c = views::divergingRgb8(double(255 - y) / 255.0);
+        bar.setPixel(0, y, qRgb(c[0], c[1], c[2]));
+    }
+    p.save();
+    p.setRenderHint(QPainter::SmoothPixmapTransform, false);
+    p.drawImage(rect, bar);
+    p.restore();
+    p.drawRect(rect);
 }
 
 std::string tokenLabel(const core::RunTokens& tokens, int64_t t) {
@@ -133,6 +154,7 @@ HeatmapData loadHeatmap(core::RunReader& run, const HeatmapSpec& spec) {
 }
 
 double heatmapPosition(const HeatmapData& d, double v, double rowMax) {
+    if (d.difference) return std::clamp(0.5 + v / (2.0 * d.vmax), 0.0, 1.0);
     if (d.spec.scale == HeatmapScale::Row) v = rowMax > 0 ? v / rowMax : 0.0;
     double t = 0;
     if (d.spec.scale == HeatmapScale::Log)
@@ -140,6 +162,10 @@ double heatmapPosition(const HeatmapData& d, double v, double rowMax) {
     else
         t = v / d.vmax;
     return std::clamp(t, 0.0, 1.0);
+}
+
+std::array<int, 3> heatmapColour(const HeatmapData& d, double t) {
+    return d.difference ? views::divergingRgb8(t) : views::colormapRgb8(d.spec.colormap, float(t));
 }
 
 QRectF heatmapPlotRect(const HeatmapData& data) {
@@ -163,13 +189,18 @@ void paintHeatmap(QPainter& p, const HeatmapData& d) {
                                   ? std::to_string(d.spec.q1) + " tokens"
                                   : "queries " + std::to_string(d.spec.q0) + ":" + std::to_string(d.spec.q1) +
                                         ", keys " + std::to_string(d.spec.k0) + ":" + std::to_string(d.spec.k1);
-    std::string title = d.runName + " \u00b7 layer " + std::to_string(d.spec.layer) + ", head " +
-                        std::to_string(d.spec.head) + " \u00b7 " + range;
+    std::string title = (d.difference ? std::string("B \u2212 A") : d.runName) + " \u00b7 layer " +
+                        std::to_string(d.spec.layer) + ", head " + std::to_string(d.spec.head) + " \u00b7 " + range;
     if (d.level > 0)
         title += " \u00b7 " + std::string(d.spec.cellMax ? "max" : "mean") + " over cells of " +
                  std::to_string(1 << d.level) + " tokens";
     p.drawText(QRectF(kGap, kGap, l.width - 2 * kGap, kTitlePx * 1.4), Qt::AlignLeft | Qt::AlignVCenter,
                QString::fromStdString(title));
+    if (d.difference) {
+        p.setFont(font);
+        p.drawText(QRectF(kGap, kGap + kTitlePx * 1.6, l.width - 2 * kGap, kFontPx * 1.4),
+                   Qt::AlignLeft | Qt::AlignVCenter, QString::fromStdString(differenceRuns(d)));
+    }
 
     // Cells: one image pixel per cell, scaled without smoothing, so PNG, SVG and PDF show the same blocks.
     QImage cells(int(d.cols), int(d.rows), QImage::Format_RGB32);
@@ -184,7 +215,7 @@ void paintHeatmap(QPainter& p, const HeatmapData& d) {
                 line[j] = kMaskedColor.rgb();
                 continue;
             }
-            const auto c = views::colormapRgb8(d.spec.colormap, float(heatmapPosition(d, d.values[at], rowMax)));
+            const auto c = heatmapColour(d, heatmapPosition(d, d.values[at], rowMax));
             line[j] = qRgb(c[0], c[1], c[2]);
         }
     }
@@ -225,21 +256,28 @@ void paintHeatmap(QPainter& p, const HeatmapData& d) {
                "query (attending token)");
     p.restore();
 
-    // Colour bar with ticks; a triangle on top says that larger values were clipped to the top colour.
+    // Colour bar with ticks; a triangle on top (and for a difference at the bottom) says that values beyond the range
+    // were clipped to the end colour.
     const double barX = l.left + std::max(l.plotW, 120.0) + 2 * kGap;
-    const double barH = std::max(l.plotH, 160.0) - (d.clipped ? kBarPx : 0);
+    const bool clipBelow = d.clipped && d.difference;
+    const double barH = std::max(l.plotH, 160.0) - (d.clipped ? kBarPx : 0) - (clipBelow ? kBarPx : 0);
     const double barY = l.top + (d.clipped ? kBarPx : 0);
-    drawColourGradient(p, d.spec.colormap, QRectF(barX, barY, kBarPx, barH));
-    if (d.clipped) {
-        const auto c = views::colormapRgb8(d.spec.colormap, 1.0f);
+    if (d.difference)
+        drawDivergingGradient(p, QRectF(barX, barY, kBarPx, barH));
+    else
+        drawColourGradient(p, d.spec.colormap, QRectF(barX, barY, kBarPx, barH));
+    auto clipMark = [&](double y, double tip, double t) {
+        const auto c = heatmapColour(d, t);
         QPolygonF tri;
-        tri << QPointF(barX, barY) << QPointF(barX + kBarPx, barY) << QPointF(barX + kBarPx / 2, barY - kBarPx * 0.9);
+        tri << QPointF(barX, y) << QPointF(barX + kBarPx, y) << QPointF(barX + kBarPx / 2, y + tip);
         p.setBrush(QColor(c[0], c[1], c[2]));
         p.drawPolygon(tri);
         p.setBrush(Qt::NoBrush);
-    }
+    };
+    if (d.clipped) clipMark(barY, -kBarPx * 0.9, 1.0);
+    if (clipBelow) clipMark(barY + barH, kBarPx * 0.9, 0.0);
     std::vector<double> ticks;
-    if (d.spec.scale == HeatmapScale::Log) {
+    if (d.spec.scale == HeatmapScale::Log && !d.difference) {
         for (double v = std::pow(10.0, std::ceil(std::log10(d.vmin) - 1e-9)); v <= d.vmax * (1 + 1e-9); v *= 10)
             ticks.push_back(v);
     } else {
@@ -252,13 +290,15 @@ void paintHeatmap(QPainter& p, const HeatmapData& d) {
         p.drawLine(QPointF(barX + kBarPx, y), QPointF(barX + kBarPx + 4, y));
         QString text = QString::number(v, 'g', 3);
         if (d.clipped && v == ticks.back()) text = QString::fromUtf8("\u2265") + text;
+        if (clipBelow && v == ticks.front()) text = QString::fromUtf8("\u2264") + text;
         p.drawText(QRectF(barX + kBarPx + 6, y - kFontPx, 200, 2 * kFontPx), Qt::AlignLeft | Qt::AlignVCenter, text);
     }
-    const char* what = d.spec.scale == HeatmapScale::Row   ? "share of row max"
+    const char* what = d.difference                        ? "B \u2212 A"
+                       : d.spec.scale == HeatmapScale::Row ? "share of row max"
                        : d.spec.scale == HeatmapScale::Log ? "attention (log)"
                                                            : "attention";
-    p.drawText(QRectF(barX, barY + barH + kFontPx + 2, kBarPx + 120, kFontPx * 1.6), Qt::AlignLeft | Qt::AlignVCenter,
-               what);
+    p.drawText(QRectF(barX, barY + barH + (clipBelow ? kBarPx : 0) + kFontPx + 2, kBarPx + 120, kFontPx * 1.6),
+               Qt::AlignLeft | Qt::AlignVCenter, what);
 }
 
 } // namespace attnscope::figure

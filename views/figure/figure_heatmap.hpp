@@ -1,12 +1,14 @@
 #pragma once
 // One head's attention as a paper figure: cells from reader tiles at the coarsest pyramid level that keeps cells
 // >= 1 px, token labels where they fit (font sizes in px), a colour bar with ticks and an optional clipping maximum.
+// The same figure shows a difference B - A of two runs on the diverging map (figure_compare.hpp makes its data).
 // Thread: the caller's (RunReader is one per thread); painting needs a QGuiApplication (ensureFigureApplication()).
 #include "colormap_path.hpp"
 
 #include <QtCore/QRectF>
 #include <QtCore/QSizeF>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -45,16 +47,22 @@ struct HeatmapData {
     double vmax = 1.0;                             // top of the colour bar
     double vmin = 0.0;                             // bottom of the colour bar (the log floor for Log)
     bool clipped = false;                          // some value is above vmax
+    // A difference B - A (values may be negative): diverging colours over -vmax..vmax, scale and colormap unused.
+    bool difference = false;
+    std::string minusName; // the difference's run A (runName is B)
 };
 
 // Reads the cells. Throws core::ArgumentError (one sentence naming the run) for a layer, head or range outside it.
 HeatmapData loadHeatmap(core::RunReader& run, const HeatmapSpec& spec);
-// Colour-bar position in [0, 1] of a value, after the spec's scale (and the row maximum for Row).
+// Colour-bar position in [0, 1] of a value, after the spec's scale (and the row maximum for Row); for a difference
+// 0.5 + v / (2 vmax), as the screen's scaleDiff.
 double heatmapPosition(const HeatmapData& data, double value, double rowMax);
 
 QSizeF heatmapFigureSize(const HeatmapData& data);
 // Where the cells are drawn, in logical pixels: cell (i, j) is the (i, j)-th of rows x cols equal squares.
 QRectF heatmapPlotRect(const HeatmapData& data);
 void paintHeatmap(QPainter& painter, const HeatmapData& data);
+// The 8-bit colour of colour-bar position t: the spec's colormap, or the diverging map for a difference.
+std::array<int, 3> heatmapColour(const HeatmapData& data, double t);
 
 } // namespace attnscope::figure
