@@ -336,6 +336,10 @@ void Explorer::stepScript() {
             m_state.metric = c.args[0];
         } else if (c.name == "open") {
             open(c.args[0]);
+        } else if (c.name == "compare") {
+            open(c.args[0], true);
+            for (auto& view : m_views)
+                if (view->name() == "Compare") view->open() = true;
         } else if (c.name == "export") {
             scriptExport(c);
         } else if (c.name == "screenshot") {

@@ -28,6 +28,7 @@ const std::map<std::string, Signature>& signatures() {
         {"zoom", {{Arg::Number}, 1}},        {"pan", {{Arg::Number, Arg::Number}, 2}},
         {"colormap", {{Arg::Text}, 1}},      {"scale", {{Arg::Text}, 1}},
         {"click-grid", {{Arg::Number, Arg::Number}, 2}}, {"open", {{Arg::Text}, 1}},
+        {"compare", {{Arg::Text}, 1}},
         {"screenshot", {{Arg::Text}, 1}},    {"quit", {{}, 0}},
         {"export", {{Arg::Text, Arg::Text, Arg::Number}, 2}}};
     return s;

@@ -249,3 +249,25 @@ TEST(ExplorerWindow, PanelResultsExportAsBeforeAfterFigures) {
     EXPECT_NE(svg.find("ACT calibration"), std::string::npos);
     EXPECT_NE(svg.find("threshold"), std::string::npos);
 }
+
+// The Compare view exports the two runs side by side as `figure A --view compare --with B` draws them.
+TEST(ExplorerWindow, CompareViewExportsTheCliPairFigure) {
+    privateFolders();
+    const auto dir = test::scratchDir("gui-export-compare");
+    // Shorter than the demo story, so A's fitted camera (the shared one) shows every token of both runs.
+    const auto second = dir / "second.attn.h5";
+    ASSERT_EQ(runCli({"capture", (test::resourcesDir() / "models/organism").string(), "--prompt",
+                      "the cat ran to the dog", "--out", second.string()})
+                  .code,
+              0);
+    const auto r = runScript("wait-tiles 60\nhead 1 2\ncompare " + second.string() +
+                                 "\nframes 60\nexport compare " + (dir / "pair.svg").string() + "\n",
+                             {fixtureRun().string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    ASSERT_EQ(runCli({"figure", fixtureRun().string(), "--view", "compare", "--with", second.string(), "--layer", "1",
+                      "--head", "2", "--out", (dir / "cli_pair.svg").string()})
+                  .code,
+              0);
+    EXPECT_FALSE(readBytes(dir / "pair.svg").empty());
+    EXPECT_EQ(readBytes(dir / "pair.svg"), readBytes(dir / "cli_pair.svg"));
+}
