@@ -22,39 +22,11 @@ std::string fileStem(std::string s) {
     return s;
 }
 
-// Heads shown by --all: every head of small models; for larger ones each layer's most focused head (lowest mean
-// entropy), so that the set stays at one heatmap per layer.
-std::vector<std::pair<int64_t, int64_t>> heatmapHeads(core::RunReader& run) {
-    const int64_t L = run.model().nLayers, H = run.model().nHeads;
-    std::vector<std::pair<int64_t, int64_t>> heads;
-    const bool stats = run.summary().stats;
-    for (int64_t l = 0; l < L; ++l) {
-        if (L * H <= 32 || !stats) {
-            for (int64_t h = 0; h < (L * H <= 32 ? H : 1); ++h)
-                heads.emplace_back(l, h);
-            continue;
-        }
-        const std::vector<float> e = run.layerStat("entropy", l);
-        const int64_t T = int64_t(e.size()) / H;
-        int64_t best = 0;
-        double bestMean = std::numeric_limits<double>::infinity();
-        for (int64_t h = 0; h < H; ++h) {
-            double sum = 0;
-            for (int64_t t = 0; t < T; ++t)
-                sum += e[size_t(h * T + t)];
-            if (sum / double(std::max<int64_t>(T, 1)) < bestMean)
-                bestMean = sum / double(std::max<int64_t>(T, 1)), best = h;
-        }
-        heads.emplace_back(l, best);
-    }
-    return heads;
-}
-
-// The last layer's most focused head (lowest mean entropy; head 0 without statistics).
-std::pair<int64_t, int64_t> focusedHead(core::RunReader& run) {
-    const int64_t L = run.model().nLayers, H = run.model().nHeads;
-    if (!run.summary().stats) return {L - 1, 0};
-    const std::vector<float> e = run.layerStat("entropy", L - 1);
+// The head of `layer` with the lowest mean entropy over queries (head 0 without statistics).
+int64_t mostFocusedHead(core::RunReader& run, int64_t layer) {
+    if (!run.summary().stats) return 0;
+    const int64_t H = run.model().nHeads;
+    const std::vector<float> e = run.layerStat("entropy", layer);
     const int64_t T = int64_t(e.size()) / H;
     int64_t best = 0;
     double bestSum = std::numeric_limits<double>::infinity();
@@ -64,7 +36,29 @@ std::pair<int64_t, int64_t> focusedHead(core::RunReader& run) {
             sum += e[size_t(h * T + t)];
         if (sum < bestSum) bestSum = sum, best = h;
     }
-    return {L - 1, best};
+    return best;
+}
+
+// Heads shown by --all: every head of small models; for larger ones each layer's most focused head, so that the set
+// stays at one heatmap per layer.
+std::vector<std::pair<int64_t, int64_t>> heatmapHeads(core::RunReader& run) {
+    const int64_t L = run.model().nLayers, H = run.model().nHeads;
+    std::vector<std::pair<int64_t, int64_t>> heads;
+    for (int64_t l = 0; l < L; ++l) {
+        if (L * H <= 32 || !run.summary().stats) {
+            for (int64_t h = 0; h < (L * H <= 32 ? H : 1); ++h)
+                heads.emplace_back(l, h);
+            continue;
+        }
+        heads.emplace_back(l, mostFocusedHead(run, l));
+    }
+    return heads;
+}
+
+// The last layer's most focused head.
+std::pair<int64_t, int64_t> focusedHead(core::RunReader& run) {
+    const int64_t last = run.model().nLayers - 1;
+    return {last, mostFocusedHead(run, last)};
 }
 
 class FigureSet {

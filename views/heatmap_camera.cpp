@@ -1,5 +1,6 @@
 #include "heatmap_camera.hpp"
 
+#include "colormap.hpp"
 #include "store/run_types.hpp"
 
 #include <algorithm>
@@ -186,15 +187,8 @@ double scaleValue(HeatmapScale scale, double v, double vmax, double rowMax) {
 }
 
 void divergingRgb(double t, float rgb[3]) {
-    // Three anchors close to matplotlib's "coolwarm" ends and a light neutral centre; linear between them.
-    static constexpr float kLo[3] = {0.230f, 0.299f, 0.754f}, kMid[3] = {0.865f, 0.865f, 0.865f},
-                           kHi[3] = {0.706f, 0.016f, 0.150f};
-    t = std::isnan(t) ? 0.5 : std::clamp(t, 0.0, 1.0);
-    const float* a = t < 0.5 ? kLo : kMid;
-    const float* b = t < 0.5 ? kMid : kHi;
-    const float u = float(t < 0.5 ? t * 2 : t * 2 - 1);
-    for (int k = 0; k < 3; ++k)
-        rgb[k] = a[k] + (b[k] - a[k]) * u;
+    const Rgb c = divergingColour(t);
+    rgb[0] = c.r, rgb[1] = c.g, rgb[2] = c.b;
 }
 
 } // namespace attnscope::views

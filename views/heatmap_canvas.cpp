@@ -460,4 +460,22 @@ void HeatmapCanvas::draw(ExplorerState& state, const OpenRun& run, int64_t layer
     }
 }
 
+bool HeatmapCanvas::describeView(int64_t T, FigureRequest& r) const {
+    const HeatmapCamera& cam = *m_camera;
+    const CamVec a = cam.pixelToToken({0, 0}), b = cam.pixelToToken({cam.width(), cam.height()});
+    auto token = [&](double t, bool up) {
+        return std::clamp<int64_t>(int64_t(up ? std::ceil(t) : std::floor(t)), 0, T);
+    };
+    const int64_t q0 = token(a.y, false), q1 = token(b.y, true), k0 = token(a.x, false), k1 = token(b.x, true);
+    if (q0 >= q1 || k0 >= k1) return false;
+    r.range.clear();
+    if (q0 > 0 || k0 > 0 || q1 < T || k1 < T)
+        r.range = std::to_string(q0) + ":" + std::to_string(q1) + "," + std::to_string(k0) + ":" + std::to_string(k1);
+    r.colormap = std::string(colormapName(m_style.colormap));
+    r.scale = m_style.scale == HeatmapScale::Log ? "log" : m_style.scale == HeatmapScale::Row ? "row" : "linear";
+    r.reduce = m_style.cellMax ? "max" : "mean";
+    r.clipMax = m_style.clipMax;
+    return true;
+}
+
 } // namespace attnscope::views

@@ -4,6 +4,7 @@
 // load), colour-mapped on the GPU; pan, zoom, box zoom, undo; hover tooltip; click selects a token. UI thread only.
 #include "colormap.hpp"
 #include "explorer_state.hpp"
+#include "figure_request.hpp"
 #include "heatmap_camera.hpp"
 
 #include <cstdint>
@@ -66,6 +67,9 @@ public:
     ScreenRect canvasRect() const { return m_canvasRect; }
     int level() const { return m_level; } // the level of the tiles asked for: cells of 2^level tokens
     HeatmapColourRange colourRange() const { return m_range; }
+    // Puts what is in view into a figure request: the token range (empty when all T tokens are in view), colormap,
+    // scale, "max cell" and colour-bar top. False when no token is in view.
+    bool describeView(int64_t tokens, FigureRequest& request) const;
     size_t gpuBytes() const;
     void setGpuBudget(size_t bytes) { m_gpuBudget = bytes; }
     void setUploadsPerFrame(int tiles) { m_uploadsPerFrame = tiles; }

@@ -116,15 +116,8 @@ std::optional<FigureRequest> ViewCompare::figureRequest() const {
     const bool difference = mode == Mode::Difference && differenceProblem().empty();
     const HeatmapCanvas& canvas = difference ? *m_diff : *m_a;
     // m_diff shares A's camera and B follows it in token coordinates: A's camera is what both panes show.
-    const HeatmapCamera& cam = *m_a->camera();
-    const int64_t T = std::max(a.tokenCount(), b.tokenCount());
-    const CamVec lo = cam.pixelToToken({0, 0}), hi = cam.pixelToToken({cam.width(), cam.height()});
-    auto token = [&](double t, bool up) {
-        return std::clamp<int64_t>(int64_t(up ? std::ceil(t) : std::floor(t)), 0, T);
-    };
-    const int64_t q0 = token(lo.y, false), q1 = token(hi.y, true), k0 = token(lo.x, false), k1 = token(hi.x, true);
-    if (q0 >= q1 || k0 >= k1) return std::nullopt;
     FigureRequest r;
+    if (!canvas.describeView(std::max(a.tokenCount(), b.tokenCount()), r)) return std::nullopt;
     r.layer = m_state.layer, r.head = m_state.head;
     if (difference) {
         r.view = "heatmap";
@@ -133,13 +126,6 @@ std::optional<FigureRequest> ViewCompare::figureRequest() const {
         r.view = "compare";
         r.run = a.path, r.with = b.path;
     }
-    if (q0 > 0 || k0 > 0 || q1 < T || k1 < T)
-        r.range = std::to_string(q0) + ":" + std::to_string(q1) + "," + std::to_string(k0) + ":" + std::to_string(k1);
-    const HeatmapStyle& style = canvas.style();
-    r.colormap = std::string(colormapName(style.colormap));
-    r.scale = style.scale == HeatmapScale::Log ? "log" : style.scale == HeatmapScale::Row ? "row" : "linear";
-    r.reduce = style.cellMax ? "max" : "mean";
-    r.clipMax = style.clipMax;
     const std::string what = (difference ? "minus_" : "vs_") + figureStem(difference ? a.path : b.path, "");
     r.stem = figureStem(r.run, what.substr(0, what.size() - 1) + "_L" + std::to_string(r.layer) + "H" +
                                    std::to_string(r.head));

@@ -75,25 +75,11 @@ void ViewHeatmap::drawContent() {
 
 std::optional<FigureRequest> ViewHeatmap::figureRequest() const {
     if (!m_state.run) return std::nullopt;
-    const HeatmapCamera& cam = *m_canvas.camera();
-    const int64_t T = m_state.run.snapshot->tokenCount();
-    const CamVec a = cam.pixelToToken({0, 0}), b = cam.pixelToToken({cam.width(), cam.height()});
-    auto token = [&](double t, bool up) {
-        return std::clamp<int64_t>(int64_t(up ? std::ceil(t) : std::floor(t)), 0, T);
-    };
-    const int64_t q0 = token(a.y, false), q1 = token(b.y, true), k0 = token(a.x, false), k1 = token(b.x, true);
-    if (q0 >= q1 || k0 >= k1) return std::nullopt;
     FigureRequest r;
+    if (!m_canvas.describeView(m_state.run.snapshot->tokenCount(), r)) return std::nullopt;
     r.view = "heatmap";
     r.run = m_state.run.snapshot->path;
     r.layer = m_state.layer, r.head = m_state.head;
-    if (q0 > 0 || k0 > 0 || q1 < T || k1 < T)
-        r.range = std::to_string(q0) + ":" + std::to_string(q1) + "," + std::to_string(k0) + ":" + std::to_string(k1);
-    const HeatmapStyle& style = m_canvas.style();
-    r.colormap = std::string(colormapName(style.colormap));
-    r.scale = style.scale == HeatmapScale::Log ? "log" : style.scale == HeatmapScale::Row ? "row" : "linear";
-    r.reduce = style.cellMax ? "max" : "mean";
-    r.clipMax = style.clipMax;
     r.stem = figureStem(r.run, "heatmap_L" + std::to_string(r.layer) + "H" + std::to_string(r.head));
     return r;
 }

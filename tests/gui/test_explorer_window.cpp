@@ -181,11 +181,6 @@ TEST(ExplorerWindow, BadScriptIsOneSentenceAndExitTwo) {
     test::expectOneSentenceError(r, "line 1");
 }
 
-std::string readBytes(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // "Export figure..." writes what is on screen through the CLI's writers: the fitted heatmap and the grid equal
 // `attnscope-cli figure` with the same options byte for byte; after zooming, the figure holds only the visible range.
 TEST(ExplorerWindow, ExportedFiguresAreTheCliFiguresOfWhatIsOnScreen) {
@@ -206,9 +201,9 @@ TEST(ExplorerWindow, ExportedFiguresAreTheCliFiguresOfWhatIsOnScreen) {
                       (dir / "cli_grid.png").string()})
                   .code,
               0);
-    EXPECT_FALSE(readBytes(dir / "heatmap.svg").empty());
-    EXPECT_EQ(readBytes(dir / "heatmap.svg"), readBytes(dir / "cli_heatmap.svg"));
-    EXPECT_EQ(readBytes(dir / "grid.png"), readBytes(dir / "cli_grid.png"));
+    EXPECT_FALSE(test::readBinary<char>(dir / "heatmap.svg").empty());
+    EXPECT_EQ(test::readBinary<char>(dir / "heatmap.svg"), test::readBinary<char>(dir / "cli_heatmap.svg"));
+    EXPECT_EQ(test::readBinary<char>(dir / "grid.png"), test::readBinary<char>(dir / "cli_grid.png"));
 
     const auto text = runProgram("pdftotext", {(dir / "zoomed.pdf").string(), "-"});
     ASSERT_EQ(text.code, 0) << text.err;
@@ -245,7 +240,7 @@ TEST(ExplorerWindow, PanelResultsExportAsBeforeAfterFigures) {
     EXPECT_NE(text.out.find("zero ablation of L3H2"), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("loss (nats)"), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("Ships"), std::string::npos) << text.out;
-    const std::string svg = readBytes(dir / "calibration.svg");
+    const std::string svg = test::readBinary<char>(dir / "calibration.svg");
     EXPECT_NE(svg.find("ACT calibration"), std::string::npos);
     EXPECT_NE(svg.find("threshold"), std::string::npos);
 }
@@ -268,6 +263,6 @@ TEST(ExplorerWindow, CompareViewExportsTheCliPairFigure) {
                       "--head", "2", "--out", (dir / "cli_pair.svg").string()})
                   .code,
               0);
-    EXPECT_FALSE(readBytes(dir / "pair.svg").empty());
-    EXPECT_EQ(readBytes(dir / "pair.svg"), readBytes(dir / "cli_pair.svg"));
+    EXPECT_FALSE(test::readBinary<char>(dir / "pair.svg").empty());
+    EXPECT_EQ(test::readBinary<char>(dir / "pair.svg"), test::readBinary<char>(dir / "cli_pair.svg"));
 }

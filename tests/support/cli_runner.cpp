@@ -44,4 +44,8 @@ void expectOneSentenceError(const CliResult& r, const std::string& what) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+bool havePoppler() {
+    return std::system("command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null") == 0;
+}
+
 } // namespace attnscope::test

@@ -24,17 +24,6 @@ namespace {
 
 const char* kPrompt = "the cat sat on the mat and the dog ran to the cat"; // "on", "mat": <unk> to the organism
 
-std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-bool havePoppler() {
-    return std::system("command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null") == 0;
-}
-
 class CliFigure : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
@@ -128,7 +117,7 @@ TEST_F(CliFigure, PdfRendersWithPopplerAndHoldsTheTokenLabels) {
     const QImage page(QString::fromStdString(out("pdfpage.png")));
     EXPECT_GT(page.width(), 100);
     ASSERT_EQ(std::system(("pdftotext " + shellQuote(pdf) + " " + shellQuote(out("h.txt"))).c_str()), 0);
-    const std::string text = slurp(out("h.txt"));
+    const std::string text = readBinary<char>(out("h.txt"));
     for (const char* label : {"cat", "dog", "<bos>", "layer 2, head 1"})
         EXPECT_NE(text.find(label), std::string::npos) << label << " not in:\n" << text;
 }
@@ -157,7 +146,7 @@ TEST_F(CliFigure, OutputIsByteIdenticalAcrossRuns) {
                 const CliResult r =
                     runCli({"figure", s_run, "--view", view, "--layer", "3", "--head", "4", "--out", file});
                 ASSERT_EQ(r.code, 0) << r.err;
-                bytes[i] = slurp(file);
+                bytes[i] = readBinary<char>(file);
             }
             EXPECT_FALSE(bytes[0].empty());
             EXPECT_TRUE(bytes[0] == bytes[1]) << view << ext << " differs between two runs";
@@ -173,7 +162,7 @@ TEST_F(CliFigure, GridHasItsSizeAndLegend) {
     EXPECT_EQ(data.metric, "stats/first_mass");
     EXPECT_EQ(data.values.size(), size_t(run.model().nLayers * run.model().nHeads));
     EXPECT_EQ(QImage(QString::fromStdString(out("g.png"))).size(), figure::headGridFigureSize(data).toSize());
-    const std::string svg = slurp(out("g.svg"));
+    const std::string svg = readBinary<char>(out("g.svg"));
     for (const char* label : {"stats/first_mass per head", ">layer<", ">head<", "viridis"})
         EXPECT_NE(svg.find(label), std::string::npos) << label;
 }
@@ -188,14 +177,14 @@ TEST_F(CliFigure, GridShowsAnAnalysisDataset) {
     const figure::HeadGridData data = figure::loadHeadGrid(run, "alpha_first", views::Colormap::Magma);
     EXPECT_EQ(data.metric, "sinks/alpha_first");
     EXPECT_EQ(data.values, run.analysis("sinks").dataset("alpha_first")->toDoubles());
-    EXPECT_NE(slurp(out("gs.svg")).find("sinks/alpha_first per head"), std::string::npos);
+    EXPECT_NE(readBinary<char>(out("gs.svg")).find("sinks/alpha_first per head"), std::string::npos);
 }
 
 TEST_F(CliFigure, AllWritesAFigureSetWithAnIndex) {
     const std::string dir = out("set");
     const CliResult r = runCli({"figure", s_run, "--all", "--out", dir});
     ASSERT_EQ(r.code, 0) << r.err;
-    const std::string index = slurp(std::filesystem::path(dir) / "index.md");
+    const std::string index = readBinary<char>(std::filesystem::path(dir) / "index.md");
     for (const char* name : {"grid_stats_entropy.png", "heatmap_L0_H0.png", "heatmap_L3_H7.png"}) {
         EXPECT_NE(index.find(std::string("](") + name + ")"), std::string::npos) << name;
         EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / name)) << name;

@@ -21,13 +21,6 @@
 namespace attnscope::test {
 namespace {
 
-std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 void expectColour(const QImage& image, QPointF at, std::array<int, 3> want, const std::string& what) {
     const QColor got = image.pixelColor(at.toPoint());
     // 8-bit rounding of the same float: exact, one step of slack for the painter's conversions.
@@ -185,7 +178,7 @@ TEST_F(FigureCompare, PdfAndSvgNameBothRunsAndRepeatByteForByte) {
                 args.insert(args.end(), {"--out", file});
                 const CliResult r = runCli(args);
                 ASSERT_EQ(r.code, 0) << r.err;
-                bytes[i] = slurp(file);
+                bytes[i] = readBinary<char>(file);
             }
             EXPECT_FALSE(bytes[0].empty());
             EXPECT_TRUE(bytes[0] == bytes[1]) << figures[f][3] << ext << " differs between two runs";
@@ -194,7 +187,7 @@ TEST_F(FigureCompare, PdfAndSvgNameBothRunsAndRepeatByteForByte) {
             if (std::string(ext) == ".pdf" && poppler) {
                 const std::string pdf = out("both" + std::to_string(f) + "_0.pdf");
                 ASSERT_EQ(std::system(("pdftotext " + shellQuote(pdf) + " " + shellQuote(pdf + ".txt")).c_str()), 0);
-                text = slurp(pdf + ".txt");
+                text = readBinary<char>(pdf + ".txt");
             }
             if (text.empty()) continue;
             EXPECT_NE(text.find(nameA), std::string::npos) << nameA << " not in " << ext << ":\n" << text;

@@ -27,17 +27,6 @@
 namespace attnscope::test {
 namespace {
 
-std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-bool havePoppler() {
-    return std::system("command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null") == 0;
-}
-
 // Every <text> element's content, one per line; empty with a failure when the SVG does not parse.
 std::string svgTexts(const std::string& file) {
     QFile f(QString::fromStdString(file));
@@ -56,7 +45,7 @@ std::string pdfText(const std::string& pdf, const std::string& stem) {
     EXPECT_EQ(std::system(("pdftoppm -r 40 -png -singlefile " + shellQuote(pdf) + " " + shellQuote(stem)).c_str()), 0);
     EXPECT_GT(QImage(QString::fromStdString(stem + ".png")).width(), 100) << pdf;
     EXPECT_EQ(std::system(("pdftotext -layout " + shellQuote(pdf) + " " + shellQuote(stem + ".txt")).c_str()), 0);
-    return slurp(stem + ".txt");
+    return readBinary<char>(stem + ".txt");
 }
 
 void expectColour(const QImage& image, QPointF at, std::array<int, 3> want, const std::string& what) {
@@ -78,7 +67,7 @@ void expectFormats(const std::vector<std::string>& args, const std::filesystem::
             full.insert(full.end(), {"--out", file});
             const CliResult r = runCli(full);
             ASSERT_EQ(r.code, 0) << r.err;
-            bytes[i] = slurp(file);
+            bytes[i] = readBinary<char>(file);
         }
         EXPECT_FALSE(bytes[0].empty());
         EXPECT_TRUE(bytes[0] == bytes[1]) << stem << ext << " differs between two runs";
@@ -336,7 +325,7 @@ TEST_F(FigureKinds, RetrievalTableFollowsTheSuccessTable) {
     ASSERT_EQ(data.depths, (std::vector<int64_t>{0, 50, 100}));
 
     // The mean recall over needles straight from the JSON, coloured red (0) -> yellow -> green (1).
-    const auto j = nlohmann::json::parse(slurp(json));
+    const auto j = nlohmann::json::parse(readBinary<char>(json));
     const auto& recall = j["success_table"]["rouge1_recall"]; // [needle][length][depth]
     for (int64_t d = 0; d < 3; ++d)
         for (int64_t l = 0; l < 2; ++l) {
@@ -441,7 +430,7 @@ TEST_F(FigureKinds, AllWritesEveryKindTheRunHas) {
     const CliResult r =
         runCli({"figure", s_story, "--all", "--retrieval", retrievalJson(s_dir), "--format", "svg", "--out", dir});
     ASSERT_EQ(r.code, 0) << r.err;
-    const std::string index = slurp(std::filesystem::path(dir) / "index.md");
+    const std::string index = readBinary<char>(std::filesystem::path(dir) / "index.md");
     for (const char* name : {"grid_stats_entropy.svg", "heatmap_L0_H0.svg", "sentences.svg",
                              "sentences_suppression.svg", "retrieval.svg"}) {
         EXPECT_NE(index.find(std::string("](") + name + ")"), std::string::npos) << name << " not in\n" << index;

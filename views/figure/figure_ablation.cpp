@@ -17,9 +17,6 @@ namespace attnscope::figure {
 
 namespace {
 
-constexpr double kFontPx = 11.0;
-constexpr double kTitlePx = 13.0;
-constexpr double kGap = 8.0;
 constexpr double kPanelW = 130.0, kPanelH = 170.0; // one before/after pair
 constexpr double kRowPx = kFontPx * 1.7;
 constexpr double kTableW = 520.0;

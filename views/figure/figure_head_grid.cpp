@@ -19,10 +19,6 @@ namespace attnscope::figure {
 
 namespace {
 
-constexpr double kFontPx = 11.0;
-constexpr double kTitlePx = 13.0;
-constexpr double kGap = 8.0;
-constexpr double kBarPx = 16.0;
 
 double cellPx(const HeadGridData& d) {
     // Cells with numbers are wide enough for "-0.000" where the grid allows it.

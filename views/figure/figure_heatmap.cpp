@@ -17,12 +17,8 @@ namespace attnscope::figure {
 
 namespace {
 
-constexpr double kFontPx = 11.0; // labels and ticks
-constexpr double kTitlePx = 13.0;
 constexpr double kMaxCellPx = 28.0;   // short ranges do not blow up into posters
 constexpr double kMaxLabelPx = 110.0; // longer token labels are elided
-constexpr double kBarPx = 16.0;
-constexpr double kGap = 8.0;
 const QColor kMaskedColor(235, 235, 235);
 
 struct Layout {
@@ -57,20 +53,6 @@ Layout layoutOf(const HeatmapData& d) {
     return l;
 }
 
-// The diverging colour bar (figure_colour_bar draws the colormaps): position 1 on top, without smoothing.
-void drawDivergingGradient(QPainter& p, const QRectF& rect) {
-    QImage bar(1, 256, QImage::Format_RGB32);
-    for (int y = 0; y < 256; ++y) {
-        const auto c = views::divergingRgb8(double(255 - y) / 255.0);
-        bar.setPixel(0, y, qRgb(c[0], c[1], c[2]));
-    }
-    p.save();
-    p.setRenderHint(QPainter::SmoothPixmapTransform, false);
-    p.drawImage(rect, bar);
-    p.restore();
-    p.drawRect(rect);
-}
-
 std::string tokenLabel(const core::RunTokens& tokens, int64_t t) {
     return t < int64_t(tokens.pieces.size()) ? printablePiece(tokens.pieces[size_t(t)]) : std::to_string(t);
 }
@@ -84,16 +66,21 @@ HeatmapScale heatmapScaleFromName(const std::string& name) {
     throw core::ArgumentError("Unknown heatmap scale '" + name + "': use linear, log or row.");
 }
 
-HeatmapData loadHeatmap(core::RunReader& run, const HeatmapSpec& spec) {
+void checkLayerHead(core::RunReader& run, int64_t layer, int64_t head) {
     const auto& model = run.model();
+    const std::string file = run.path().string();
+    if (layer < 0 || layer >= model.nLayers)
+        throw core::ArgumentError("Run file '" + file + "' has layers 0 to " + std::to_string(model.nLayers - 1) +
+                                  ", not layer " + std::to_string(layer) + ".");
+    if (head < 0 || head >= model.nHeads)
+        throw core::ArgumentError("Run file '" + file + "' has heads 0 to " + std::to_string(model.nHeads - 1) +
+                                  ", not head " + std::to_string(head) + ".");
+}
+
+HeatmapData loadHeatmap(core::RunReader& run, const HeatmapSpec& spec) {
     const int64_t T = run.layout().tokens;
     const std::string file = run.path().string();
-    if (spec.layer < 0 || spec.layer >= model.nLayers)
-        throw core::ArgumentError("Run file '" + file + "' has layers 0 to " + std::to_string(model.nLayers - 1) +
-                                  ", not layer " + std::to_string(spec.layer) + ".");
-    if (spec.head < 0 || spec.head >= model.nHeads)
-        throw core::ArgumentError("Run file '" + file + "' has heads 0 to " + std::to_string(model.nHeads - 1) +
-                                  ", not head " + std::to_string(spec.head) + ".");
+    checkLayerHead(run, spec.layer, spec.head);
     HeatmapData d;
     d.spec = spec;
     d.runName = run.path().filename().string();

@@ -52,6 +52,8 @@ struct HeatmapData {
     std::string minusName; // the difference's run A (runName is B)
 };
 
+// Throws core::ArgumentError (one sentence naming the run and its range) for a layer or head the run does not have.
+void checkLayerHead(core::RunReader& run, int64_t layer, int64_t head);
 // Reads the cells. Throws core::ArgumentError (one sentence naming the run) for a layer, head or range outside it.
 HeatmapData loadHeatmap(core::RunReader& run, const HeatmapSpec& spec);
 // Colour-bar position in [0, 1] of a value, after the spec's scale (and the row maximum for Row); for a difference

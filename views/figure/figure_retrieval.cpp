@@ -18,10 +18,6 @@ namespace attnscope::figure {
 
 namespace {
 
-constexpr double kFontPx = 11.0;
-constexpr double kTitlePx = 13.0;
-constexpr double kGap = 8.0;
-constexpr double kBarPx = 16.0;
 
 struct Layout {
     double cellW = 0, cellH = 0, left = 0, top = 0, plotW = 0, plotH = 0, barX = 0, width = 0, height = 0;

@@ -16,10 +16,6 @@ namespace attnscope::figure {
 
 namespace {
 
-constexpr double kFontPx = 11.0;
-constexpr double kTitlePx = 13.0;
-constexpr double kGap = 8.0;
-constexpr double kBarPx = 16.0;
 constexpr double kScoreBarPx = 60.0; // width of the broadcast / published score bars beside the rows
 constexpr double kTextPx = 380.0;    // sentence text beside the rows, elided past this
 constexpr double kMinRowPx = 9.0;    // rows shorter than this get no text

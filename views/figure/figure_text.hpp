@@ -7,6 +7,12 @@
 
 namespace attnscope::figure {
 
+// The layout every figure shares, in logical pixels.
+inline constexpr double kFontPx = 11.0;  // labels and ticks
+inline constexpr double kTitlePx = 13.0; // titles
+inline constexpr double kGap = 8.0;      // between parts of a figure
+inline constexpr double kBarPx = 16.0;   // colour-bar width
+
 void ensureFigureFonts();                       // the QGuiApplication that QFont needs (ensureFigureApplication())
 QFont figureFont(double px, bool bold = false); // DejaVu Sans (embedded in PDF/PNG as drawn), pixel size px
 // A token piece as a label: control characters and newlines escaped (\n, \t, \xNN), empty shown as ∅.

@@ -1,5 +1,7 @@
 #include "figure_text_view.hpp"
 
+#include "figure_heatmap.hpp"
+
 #include "figure_colour_bar.hpp"
 #include "figure_text.hpp"
 
@@ -18,11 +20,7 @@ namespace attnscope::figure {
 namespace {
 
 constexpr double kTextPx = 14.0;
-constexpr double kFontPx = 11.0;
-constexpr double kTitlePx = 13.0;
 constexpr double kLinePx = kTextPx * 1.9;
-constexpr double kGap = 8.0;
-constexpr double kBarPx = 16.0;
 constexpr int64_t kMaxTokens = 512; // a default window a page can hold
 
 struct Layout {
@@ -79,15 +77,9 @@ std::string excerpt(const std::string& s) {
 } // namespace
 
 TextFigureData loadTextFigure(core::RunReader& run, const TextFigureSpec& spec) {
-    const auto& model = run.model();
     const int64_t T = run.layout().tokens;
     const std::string file = run.path().string();
-    if (spec.layer < 0 || spec.layer >= model.nLayers)
-        throw core::ArgumentError("Run file '" + file + "' has layers 0 to " + std::to_string(model.nLayers - 1) +
-                                  ", not layer " + std::to_string(spec.layer) + ".");
-    if (spec.head < 0 || spec.head >= model.nHeads)
-        throw core::ArgumentError("Run file '" + file + "' has heads 0 to " + std::to_string(model.nHeads - 1) +
-                                  ", not head " + std::to_string(spec.head) + ".");
+    checkLayerHead(run, spec.layer, spec.head);
     TextFigureData d;
     d.spec = spec;
     d.runName = run.path().filename().string();
