@@ -33,7 +33,8 @@ void writeLiveGrid(const views::FigureRequest& r, const FigureArgs& a) {
         if (std::isfinite(v)) d.vmin = std::min(d.vmin, v), d.vmax = std::max(d.vmax, v);
     if (!(d.vmin <= d.vmax)) d.vmin = 0, d.vmax = 1;
     if (d.vmax == d.vmin) d.vmax = d.vmin + 1;
-    figure::writeFigure(a.out, {figure::headGridFigureSize(d), a.dpi}, [&](QPainter& p) { figure::paintHeadGrid(p, d); });
+    figure::writeFigure(a.out, {figure::headGridFigureSize(d), a.dpi},
+                        [&](QPainter& p) { figure::paintHeadGrid(p, d); });
 }
 
 // A panel's before/after (an ablation preview, a calibration re-run) as the ablation figure draws stored results.

@@ -16,12 +16,13 @@ std::set<ImTextureID>& stableTextures() {
     return textures;
 }
 
-
 template <typename T> size_t hashBytes(const T* data, size_t count) {
     return std::hash<std::string_view>()(std::string_view(reinterpret_cast<const char*>(data), count * sizeof(T)));
 }
 
-size_t combine(size_t seed, size_t value) { return seed ^ (value + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2)); }
+size_t combine(size_t seed, size_t value) {
+    return seed ^ (value + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2));
+}
 
 DamageRect unite(const DamageRect& a, const DamageRect& b) {
     if (a.empty()) return b;
@@ -72,15 +73,19 @@ ListSummary summarise(const ImDrawList& list, ImTextureID font) {
 
 } // namespace
 
-void FrameDamage::registerStableTexture(ImTextureID texture) { stableTextures().insert(texture); }
-void FrameDamage::unregisterStableTexture(ImTextureID texture) { stableTextures().erase(texture); }
+void FrameDamage::registerStableTexture(ImTextureID texture) {
+    stableTextures().insert(texture);
+}
+void FrameDamage::unregisterStableTexture(ImTextureID texture) {
+    stableTextures().erase(texture);
+}
 
 DamageRect FrameDamage::update(const ImDrawData& data, bool forceFull) {
     const DamageRect display{data.DisplayPos.x, data.DisplayPos.y, data.DisplayPos.x + data.DisplaySize.x,
                              data.DisplayPos.y + data.DisplaySize.y};
     std::vector<const ImDrawList*> order(data.CmdLists, data.CmdLists + data.CmdListsCount);
-    const bool full = forceFull || order != m_order || data.DisplaySize.x != m_displaySize.x ||
-                      data.DisplaySize.y != m_displaySize.y;
+    const bool full =
+        forceFull || order != m_order || data.DisplaySize.x != m_displaySize.x || data.DisplaySize.y != m_displaySize.y;
     const ImTextureID font = ImGui::GetIO().Fonts->TexID;
     std::map<const ImDrawList*, ListState> lists;
     DamageRect damage;

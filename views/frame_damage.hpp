@@ -3,8 +3,9 @@
 // hashed (vertices, indices, commands); the damage is the union of the old and new bounds of every list that changed,
 // appeared or went away. A list that draws a texture whose content can change without its geometry changing (any
 // texture but the font atlas and the stable ones registered here) or calls back into GL (any callback but ImGui's
-// reset: the heatmap's tiles) is damaged every frame. A new order of lists or a new display size damages everything. GlWindow redraws only the damage
-// (Mesa's software renderer pays per pixel: a still window costs nothing while the heatmap pans). UI thread only.
+// reset: the heatmap's tiles) is damaged every frame. A new order of lists or a new display size damages everything.
+// GlWindow redraws only the damage (Mesa's software renderer pays per pixel: a still window costs nothing while the
+// heatmap pans). UI thread only.
 #include <imgui.h>
 
 #include <cstddef>

@@ -1,8 +1,9 @@
 #pragma once
 // Scripted interactions for tests and demos (`attnscope --script FILE`): one command per line, '#' starts a comment.
 // Commands: frames N | wait-tiles [SECONDS] | wait-panels [SECONDS] (the model panels idle) | head L H | token T |
-// pick L H | metric NAME | zoom FACTOR | pan DX DY | colormap NAME | scale linear|log|row | click-grid L H | open PATH |
-// compare PATH (opens PATH as run B and shows the Compare view) | screenshot PATH | export VIEW PATH [DPI] | quit. Plain data, no UI.
+// pick L H | metric NAME | zoom FACTOR | pan DX DY | colormap NAME | scale linear|log|row | click-grid L H | open PATH
+// | compare PATH (opens PATH as run B and shows the Compare view) | screenshot PATH | export VIEW PATH [DPI] | quit.
+// Plain data, no UI.
 #include <filesystem>
 #include <string>
 #include <vector>

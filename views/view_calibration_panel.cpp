@@ -187,8 +187,7 @@ void ViewCalibrationPanel::drawDistribution() {
     const RunSnapshot& after = *m_after.snapshot;
     const int64_t pos = comparePosition(before.tokenCount(), m_state.token);
     const double lossBefore = meanFinite(before.output.loss), lossAfter = meanFinite(after.output.loss);
-    ImGui::Text("loss %.4f -> %.4f (Δ %+.4f nats, mean over positions)", lossBefore, lossAfter,
-                lossAfter - lossBefore);
+    ImGui::Text("loss %.4f -> %.4f (Δ %+.4f nats, mean over positions)", lossBefore, lossAfter, lossAfter - lossBefore);
     const std::string at = pos >= 0 && size_t(pos) < before.tokens.pieces.size()
                                ? fmt::format("after token {} '{}'", pos, before.tokens.pieces[size_t(pos)])
                                : std::string("at the last position");
@@ -290,9 +289,10 @@ std::optional<FigureRequest> ViewCalibrationPanel::figureRequest() const {
                         : source == HeadSource::Screened ? "screened heads"
                                                          : "every head of layers 2..L-2";
     r.live.title = fmt::format("ACT calibration (β {:.2f}, threshold {:.3f})", beta, threshold);
-    r.live.bars.push_back({"loss (nats, mean over positions)", meanFinite(before.output.loss),
-                           meanFinite(after.output.loss)});
-    r.live.facts = {{"heads", heads}, {"β", fmt::format("{:.2f}", beta)}, {"threshold", fmt::format("{:.3f}", threshold)}};
+    r.live.bars.push_back(
+        {"loss (nats, mean over positions)", meanFinite(before.output.loss), meanFinite(after.output.loss)});
+    r.live.facts = {
+        {"heads", heads}, {"β", fmt::format("{:.2f}", beta)}, {"threshold", fmt::format("{:.3f}", threshold)}};
     if (source == HeadSource::Picked) r.live.facts.push_back({"picked", std::to_string(m_state.picked.size())});
     if (source == HeadSource::Screened) r.live.facts.push_back({"screened", std::to_string(m_screened.size())});
     r.stem = figureStem(r.run, "calibration");

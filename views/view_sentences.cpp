@@ -288,10 +288,10 @@ std::optional<FigureRequest> ViewSentences::figureRequest() const {
     r.metric = m_matrix == Matrix::Suppression ? "suppression" : "attention";
     if (m_matrix == Matrix::SelectedHead) r.layer = m_state.layer, r.head = m_state.head;
     r.colormap = std::string(colormapName(m_colormap));
-    r.stem = figureStem(r.run, m_matrix == Matrix::Suppression  ? "sentences_suppression"
-                               : m_matrix == Matrix::SelectedHead ? "sentences_L" + std::to_string(r.layer) + "H" +
-                                                                        std::to_string(r.head)
-                                                                  : "sentences_receivers");
+    r.stem = figureStem(r.run, m_matrix == Matrix::Suppression ? "sentences_suppression"
+                               : m_matrix == Matrix::SelectedHead
+                                   ? "sentences_L" + std::to_string(r.layer) + "H" + std::to_string(r.head)
+                                   : "sentences_receivers");
     return r;
 }
 

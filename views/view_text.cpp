@@ -202,7 +202,8 @@ std::optional<FigureRequest> ViewText::figureRequest() const {
     r.layer = m_query.heads[0].first, r.head = m_query.heads[0].second;
     r.token = m_query.token;
     if (m_firstVisible >= 0 && !m_visibleRects.empty())
-        r.range = std::to_string(m_firstVisible) + ":" + std::to_string(m_firstVisible + int64_t(m_visibleRects.size()));
+        r.range =
+            std::to_string(m_firstVisible) + ":" + std::to_string(m_firstVisible + int64_t(m_visibleRects.size()));
     r.clipMax = m_options.scale == ShadeScale::Fixed ? m_options.fixedMax : 0.0;
     r.stem = figureStem(r.run, "text_L" + std::to_string(r.layer) + "H" + std::to_string(r.head) + "_token" +
                                    std::to_string(r.token));

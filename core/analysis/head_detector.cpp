@@ -64,8 +64,7 @@ HeadDetectorVisitor::HeadDetectorVisitor(const AttentionSource& source, std::spa
 
 HeadDetectorVisitor::~HeadDetectorVisitor() = default;
 
-void HeadDetectorVisitor::visit(int64_t layer, int64_t head, int64_t row0, int64_t count,
-                                std::span<const float> rows) {
+void HeadDetectorVisitor::visit(int64_t layer, int64_t head, int64_t row0, int64_t count, std::span<const float> rows) {
     const HeadDetectorParams& params = m_params;
     auto excluded = [&](int64_t q, int64_t k) {
         return (params.excludeBos && k == 0) || (params.excludeCurrentToken && k == q);
@@ -96,8 +95,7 @@ HeadScores HeadDetectorVisitor::result() const {
     const double T = double(m_length);
     for (size_t i = 0; i < scores.values.size(); ++i)
         if (m_params.errorMeasure == ErrorMeasure::Mul)
-            scores.values[i] =
-                m_total[i] > 0 ? m_onPattern[i] / m_total[i] : std::numeric_limits<double>::quiet_NaN();
+            scores.values[i] = m_total[i] > 0 ? m_onPattern[i] / m_total[i] : std::numeric_limits<double>::quiet_NaN();
         else
             scores.values[i] = 1.0 - (m_params.roundAbs ? round3(m_absDiff[i] / T) : m_absDiff[i] / T);
     return scores;

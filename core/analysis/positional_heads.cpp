@@ -21,9 +21,10 @@ int64_t argmaxCausal(std::span<const float> row, int64_t q) {
 } // namespace
 
 PositionalVisitor::PositionalVisitor(const AttentionSource& source, const PositionalParams& params)
-    : m_heads(source.heads()), m_length(source.length()), m_counts(size_t(m_heads * m_length)),
-      m_out{params.minShare, HeadScores(source.layers(), m_heads), std::vector<int64_t>(size_t(source.layers() * m_heads)),
-            std::vector<uint8_t>(size_t(source.layers() * m_heads))} {}
+    : m_heads(source.heads()), m_length(source.length()),
+      m_counts(size_t(m_heads * m_length)), m_out{params.minShare, HeadScores(source.layers(), m_heads),
+                                                  std::vector<int64_t>(size_t(source.layers() * m_heads)),
+                                                  std::vector<uint8_t>(size_t(source.layers() * m_heads))} {}
 
 void PositionalVisitor::visit(int64_t, int64_t head, int64_t row0, int64_t count, std::span<const float> rows) {
     int64_t* counts = m_counts.data() + head * m_length;

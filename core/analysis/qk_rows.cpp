@@ -28,9 +28,9 @@ struct QkRows::Impl {
     H5Type half = h5HalfType();
     int64_t heads = 0, kvHeads = 0, d = 0, T = 0;
     double scale = 0;
-    int64_t layer = -1;              // whose K is held
-    std::vector<uint8_t> kLoaded;    // [Hkv]
-    std::vector<float> kT;           // [Hkv][d][T]: keys along the fast axis, so one q element sweeps many keys
+    int64_t layer = -1;           // whose K is held
+    std::vector<uint8_t> kLoaded; // [Hkv]
+    std::vector<float> kT;        // [Hkv][d][T]: keys along the fast axis, so one q element sweeps many keys
     std::vector<float> qBlock, lseBlock, dots;
     std::vector<uint16_t> bits, loBits;
 

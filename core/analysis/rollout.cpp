@@ -74,8 +74,7 @@ RolloutRowsVisitor::RolloutRowsVisitor(const AttentionSource& source, std::span<
     m_next.assign(m_out.values.size(), 0.0);
 }
 
-void RolloutRowsVisitor::visit(int64_t layer, int64_t head, int64_t row0, int64_t count,
-                               std::span<const float> rows) {
+void RolloutRowsVisitor::visit(int64_t layer, int64_t head, int64_t row0, int64_t count, std::span<const float> rows) {
     if (layer > m_last) return;
     // The head average exactly as AugmentedAttention forms it: heads added in order, each divided by H.
     const int64_t T = m_out.length;

@@ -210,8 +210,8 @@ StreamedAnalysis headDetector(RunReader& run, AttentionSource& source) {
     r.set("tokens", std::string("/tokens/ids"));
     const std::vector<int32_t>& ids = run.tokens().ids; // the reader outlives the visitors
     const std::pair<const char*, DetectionPattern> patterns[] = {{"previous_token", DetectionPattern::PreviousToken},
-                                                                  {"duplicate_token", DetectionPattern::DuplicateToken},
-                                                                  {"induction", DetectionPattern::Induction}};
+                                                                 {"duplicate_token", DetectionPattern::DuplicateToken},
+                                                                 {"induction", DetectionPattern::Induction}};
     StreamedAnalysis s;
     std::vector<std::pair<std::string, HeadDetectorVisitor*>> named;
     for (const auto& [name, pattern] : patterns) {
@@ -255,8 +255,8 @@ StreamedAnalysis rolloutResult(RunReader&, AttentionSource& source) {
 }
 
 // compute for a streamed entry: its visitors in a pass of their own.
-std::function<AnalysisResult(RunReader&, AttentionSource&)> alone(
-    std::function<StreamedAnalysis(RunReader&, AttentionSource&)> stream) {
+std::function<AnalysisResult(RunReader&, AttentionSource&)>
+alone(std::function<StreamedAnalysis(RunReader&, AttentionSource&)> stream) {
     return [stream](RunReader& run, AttentionSource& source) {
         StreamedAnalysis one[] = {stream(run, source)};
         return std::move(runStreamed(one, source).front());
@@ -309,8 +309,8 @@ std::vector<AnalysisEntry> buildCatalog() {
          summarizeConfidence, false, confidence},
         {"head_detector", "TransformerLens detect_head scores: previous-token, duplicate-token, induction", twoTokens,
          alone(headDetector), summarizeHeadDetector, false, headDetector},
-        {"rollout", "attention rollout (every output row up to 1024 tokens, else the last)", always, alone(rolloutResult),
-         summarizeRollout, false, rolloutResult},
+        {"rollout", "attention rollout (every output row up to 1024 tokens, else the last)", always,
+         alone(rolloutResult), summarizeRollout, false, rolloutResult},
         {"attention_flow", "attention flow from the last token (runs of at most 128 tokens)",
          [](RunReader& run) {
              const int64_t T = run.layout().tokens;

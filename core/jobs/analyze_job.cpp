@@ -51,8 +51,8 @@ AnalyzeReport analyzeRun(const AnalyzeOptions& options, Progress* progress) {
                     streamedResults = runStreamed(streamed, attention, [&](int64_t layersDone) {
                         if (!progress) return;
                         if (progress->cancelled()) throw Cancelled();
-                        progress->setDetail(fmt::format("one pass for {}: layer {} of {}", passNames, layersDone,
-                                                        attention.layers()));
+                        progress->setDetail(
+                            fmt::format("one pass for {}: layer {} of {}", passNames, layersDone, attention.layers()));
                     });
                 report.results.push_back(std::move(streamedResults[nextStreamed++]));
             } else {

@@ -21,8 +21,8 @@ class Transformer;
 std::string traceText(const std::string& file, const std::string& origin);
 
 struct AnchorsReport {
-    AnalysisResult whiteBox;    // /analysis/anchors
-    AnalysisResult suppression; // /analysis/anchors_suppression
+    AnalysisResult whiteBox;                  // /analysis/anchors
+    AnalysisResult suppression;               // /analysis/anchors_suppression
     std::optional<AnalysisResult> resampling; // /analysis/anchors_resampling, when rollouts were asked for
     std::vector<std::string> sentences;
 };
@@ -42,12 +42,12 @@ std::string anchorsTable(const AnchorsReport& report, int64_t top = 5);
 // "bytes": [b, e], "tokens": [b, e], "broadcast", "suppression_effect"}], "receiver_heads": [{"layer", "head",
 // "kurtosis"}], "white_box": {"source", "version", "parameters"}, "suppression": {"source", "version", "parameters",
 // "axes", "matrix": [[...]] (affected x suppressed, as stored), "effect": [...]}}; with rollouts also
-// "resampling": {"source", "version", "parameters", "sentences": [{"index", "accuracy", "resampling_importance_accuracy",
-// "resampling_importance_kl", "counterfactual_importance_accuracy", "counterfactual_importance_kl",
-// "different_trajectories_fraction", "overdeterminedness", ["forced_answer_accuracy", "forced_importance_accuracy",
-// "forced_importance_kl" with forced rollouts], "rollouts", "answered", "scored", "correct", "answers": {normalised
-// answer: count}}]}. NaN and infinities become null.
-// The per-head [L,H,N,N] matrices and vertical scores stay in the run file.
+// "resampling": {"source", "version", "parameters", "sentences": [{"index", "accuracy",
+// "resampling_importance_accuracy", "resampling_importance_kl", "counterfactual_importance_accuracy",
+// "counterfactual_importance_kl", "different_trajectories_fraction", "overdeterminedness", ["forced_answer_accuracy",
+// "forced_importance_accuracy", "forced_importance_kl" with forced rollouts], "rollouts", "answered", "scored",
+// "correct", "answers": {normalised answer: count}}]}. NaN and infinities become null. The per-head [L,H,N,N] matrices
+// and vertical scores stay in the run file.
 std::string anchorsJson(const AnchorsReport& report, const std::filesystem::path& run);
 
 } // namespace attnscope::core

@@ -19,7 +19,6 @@ namespace attnscope::figure {
 
 namespace {
 
-
 double cellPx(const HeadGridData& d) {
     // Cells with numbers are wide enough for "-0.000" where the grid allows it.
     return d.numbers ? std::clamp(720.0 / double(std::max(d.layers, d.heads)), 4.0, 46.0)

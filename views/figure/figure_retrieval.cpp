@@ -18,7 +18,6 @@ namespace attnscope::figure {
 
 namespace {
 
-
 struct Layout {
     double cellW = 0, cellH = 0, left = 0, top = 0, plotW = 0, plotH = 0, barX = 0, width = 0, height = 0;
 };
