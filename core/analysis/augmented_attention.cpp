@@ -5,6 +5,15 @@
 
 namespace attnscope::core {
 
+void addResidualToRow(double* row, int64_t diagonal) {
+    row[diagonal] += 1.0;
+    double sum = 0;
+    for (int64_t k = 0; k <= diagonal; ++k)
+        sum += row[k];
+    for (int64_t k = 0; k <= diagonal; ++k)
+        row[k] /= sum;
+}
+
 AugmentedAttention::AugmentedAttention(AttentionSource& source, bool addResidual)
     : m_source(source), m_addResidual(addResidual), m_block(std::max<int64_t>(1, source.preferredRows())),
       m_head(size_t(m_block * source.length())) {}
@@ -20,16 +29,8 @@ void AugmentedAttention::rows(int64_t layer, int64_t row0, int64_t count, std::s
             out[size_t(i)] += double(m_head[size_t(i)]) / double(H);
     }
     if (!m_addResidual) return;
-    for (int64_t i = 0; i < count; ++i) {
-        double* row = out.data() + i * T;
-        row[row0 + i] += 1.0;
-        double sum = 0;
-        for (int64_t k = 0; k <= row0 + i; ++k)
-            sum += row[k];
-        // Divide by the actual row sum, as the reference does; it is 2 only when the maps' rows sum to exactly 1.
-        for (int64_t k = 0; k <= row0 + i; ++k)
-            row[k] /= sum;
-    }
+    for (int64_t i = 0; i < count; ++i)
+        addResidualToRow(out.data() + i * T, row0 + i);
 }
 
 } // namespace attnscope::core

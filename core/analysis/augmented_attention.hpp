@@ -9,6 +9,10 @@
 
 namespace attnscope::core {
 
+// One row of the head average made residual-augmented in place: +1 on the diagonal, then divided by the row's actual
+// sum over keys 0..diagonal (as the reference does; it is 2 only when the average's row sums to exactly 1).
+void addResidualToRow(double* row, int64_t diagonal);
+
 class AugmentedAttention {
 public:
     // addResidual false serves the plain head average (rows then sum to 1 without renormalising).

@@ -89,15 +89,8 @@ void RolloutRowsVisitor::blockDone(int64_t layer, int64_t row0, int64_t count) {
     const int64_t T = m_out.length, n = int64_t(m_out.outputRows.size());
     const int64_t used = std::min(count, m_top + 1 - row0);
     if (m_addResidual)
-        for (int64_t i = 0; i < count; ++i) {
-            double* row = m_block.data() + i * T;
-            row[row0 + i] += 1.0;
-            double sum = 0;
-            for (int64_t k = 0; k <= row0 + i; ++k)
-                sum += row[k];
-            for (int64_t k = 0; k <= row0 + i; ++k) // the actual row sum, as AugmentedAttention divides
-                row[k] /= sum;
-        }
+        for (int64_t i = 0; i < count; ++i)
+            addResidualToRow(m_block.data() + i * T, row0 + i);
     for (int64_t i = 0; i < n; ++i)
         for (int64_t jj = 0; jj < used; ++jj) {
             const int64_t j = row0 + jj;
