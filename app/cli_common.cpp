@@ -43,12 +43,17 @@ void addStoryOptions(CLI::App& cmd, core::StoryConfig& story) {
     count("--min-filler", story.minFiller, "fewest filler sentences between the facts and the questions");
     count("--max-filler", story.maxFiller, "most filler sentences between the facts and the questions");
     cmd.add_option("--answer-form", story.answerForm, "short (\"In the blue box .\") or restate (the fact again)")
-        ->transform(CLI::CheckedTransformer(
-            std::map<std::string, core::AnswerForm>{{"short", core::AnswerForm::Short},
-                                                    {"restate", core::AnswerForm::Restate}},
-            CLI::ignore_case))
+        ->transform(
+            CLI::CheckedTransformer(std::map<std::string, core::AnswerForm>{{"short", core::AnswerForm::Short},
+                                                                            {"restate", core::AnswerForm::Restate}},
+                                    CLI::ignore_case))
         ->group("Story mix");
     cmd.add_option("--repeat-share", story.repeatShare, "share of stories holding a repeated random span")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0))
+        ->group("Story mix");
+    cmd.add_option("--unanswerable-share", story.unanswerableShare,
+                   "share of stories with a question no fact answers (\"Nobody knows .\")")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1.0))
         ->group("Story mix");

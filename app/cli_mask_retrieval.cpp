@@ -4,8 +4,8 @@
 #include "cli_haystack.hpp"
 
 #include "analysis/experiments/retrieval_masking.hpp"
-#include "analysis/needle_haystack.hpp"
 #include "analysis/head_classification.hpp"
+#include "analysis/needle_haystack.hpp"
 #include "errors.hpp"
 #include "jobs/progress.hpp"
 #include "organism/organism_vocab.hpp"
@@ -13,7 +13,6 @@
 #include "runtime/transformer.hpp"
 
 #include <fmt/core.h>
-
 
 namespace attnscope::app {
 namespace {
@@ -32,8 +31,9 @@ struct MaskArgs {
 
 void addMaskRetrievalCommand(CLI::App& app) {
     auto* cmd = app.add_subcommand(
-        "mask-retrieval", "Retrieval-head masking (Wu et al. §4.1): mask the top-K heads by retrieval score vs K random "
-                          "heads over several seeds; needle-in-a-haystack success and the organism's question accuracy");
+        "mask-retrieval",
+        "Retrieval-head masking (Wu et al. §4.1): mask the top-K heads by retrieval score vs K random "
+        "heads over several seeds; needle-in-a-haystack success and the organism's question accuracy");
     auto args = std::make_shared<ModelArgs>();
     auto a = std::make_shared<MaskArgs>();
     args->addTo(*cmd);
@@ -74,8 +74,9 @@ void addMaskRetrievalCommand(CLI::App& app) {
         core::RetrievalMaskingParams p = a->params;
         p.method = core::parseAblationMethod(a->method);
         p.haystack = !a->noHaystack;
-        const bool organism = a->organismMode == "on" ||
-                              (a->organismMode == "auto" && model->config().vocabSize == core::organismVocab().size());
+        const bool organism =
+            a->organismMode == "on" ||
+            (a->organismMode == "auto" && core::organismVocab().isOrganismSize(model->config().vocabSize));
         if (organism) p.organism = a->organism;
         core::Progress progress;
         core::RetrievalMaskingResult r;

@@ -34,6 +34,9 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_option("--ff-width", o->ffWidth, "MLP hidden width")->capture_default_str();
     addStoryOptions(*cmd, o->story);
     cmd->add_option("--lr", o->lr, "peak AdamW learning rate (warmup, then cosine decay)")->capture_default_str();
+    cmd->add_option("--weight-decay", o->weightDecay, "AdamW weight decay of the matrices")->capture_default_str();
+    cmd->add_option("--init", o->initFrom, "organism folder to continue from (default: random weights)")
+        ->check(CLI::ExistingDirectory);
     cmd->callback([o, out] {
         core::TrainOptions options = *o;
         options.device = core::parseDevice(options.device);

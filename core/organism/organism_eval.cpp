@@ -44,7 +44,7 @@ OrganismEval::Best OrganismEval::best(const std::vector<double>& perHead, int64_
 
 OrganismEval evaluateOrganism(Transformer& model, const OrganismEvalOptions& o, Progress* progress) {
     const ModelConfig& c = model.config();
-    if (c.vocabSize != organismVocab().size())
+    if (!organismVocab().isOrganismSize(c.vocabSize))
         throw ArgumentError(fmt::format("The model '{}' has a vocabulary of {} tokens, not the organism's {}.",
                                         model.source(), c.vocabSize, organismVocab().size()));
     validateEditSet(o.edits, c); // before the first story

@@ -13,14 +13,14 @@ class Progress;
 class Transformer;
 
 struct OrganismEvalOptions {
-    uint64_t seed = 1;            // seeds the held-out split (never trained on, whatever the training seed)
-    int64_t questions = 200;      // long-range questions to collect
-    int64_t minDistance = 200;    // tokens between the fact's answer word and the answer being produced
-    int64_t repeats = 100;        // stories with a repeated random span to collect
-    int64_t maxStories = 20000;   // held-out stories to scan at most
-    StoryConfig story;            // must match the training corpus
-    EditSet edits;                // applied to every forward pass (empty: the model as trained); the per-head
-                                  // scores are then read from the edited attention
+    uint64_t seed = 1;          // seeds the held-out split (never trained on, whatever the training seed)
+    int64_t questions = 200;    // long-range questions to collect
+    int64_t minDistance = 200;  // tokens between the fact's answer word and the answer being produced
+    int64_t repeats = 100;      // stories with a repeated random span to collect
+    int64_t maxStories = 20000; // held-out stories to scan at most
+    StoryConfig story;          // must match the training corpus
+    EditSet edits;              // applied to every forward pass (empty: the model as trained); the per-head
+                                // scores are then read from the edited attention
 };
 
 struct OrganismEval {

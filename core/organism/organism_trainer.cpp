@@ -96,6 +96,7 @@ struct OrganismTrainer::Impl {
             layers.push_back(L);
         }
         finalNorm = param("model.norm.weight", {d}, 0);
+        if (!o.initFrom.empty()) loadInitialWeights(o.initFrom / "model.safetensors");
 
         // Angles in double, as the runtime does, so both see the same table.
         const int64_t half = headDim / 2;
@@ -124,6 +125,25 @@ struct OrganismTrainer::Impl {
         groups.emplace_back(decay, opts(o.weightDecay));
         groups.emplace_back(noDecay, opts(0.0));
         optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups));
+    }
+
+    void loadInitialWeights(const std::filesystem::path& file) {
+        const TensorSet stored = readSafetensors(file);
+        torch::NoGradGuard noGrad;
+        for (auto& [name, t] : named) {
+            const auto it = stored.find(name);
+            if (it == stored.end())
+                throw ArgumentError("The organism '" + file.string() + "' has no tensor '" + name + "' to start from.");
+            const RawTensor& raw = it->second;
+            const bool olderVocab = name == "model.embed_tokens.weight" && raw.shape.size() == 2 &&
+                                    raw.shape[0] <= t.size(0) && raw.shape[1] == t.size(1);
+            if (raw.shape != t.sizes().vec() && !olderVocab)
+                throw ArgumentError("The tensor '" + name + "' of '" + file.string() +
+                                    "' does not have the shape these training options give it.");
+            std::vector<float> values = toFloat32(raw);
+            auto source = torch::from_blob(values.data(), raw.shape, torch::kFloat);
+            t.narrow(0, 0, raw.shape[0]).copy_(source);
+        }
     }
 
     // ids [B, T] int64 on device; every sample in a row starts with <bos>: positions restart there and attention
@@ -301,6 +321,8 @@ void OrganismTrainer::save(const std::filesystem::path& target) const {
     c["torch_dtype"] = "float32";
     c["attnscope_training"] = {{"seed", o.seed},      {"steps", m.stepsDone}, {"batch", o.batch},
                                {"seq_len", o.seqLen}, {"lr", o.lr},           {"weight_decay", o.weightDecay}};
+    if (!o.initFrom.empty()) c["attnscope_training"]["init_from"] = o.initFrom.filename().string();
+    if (o.story.unanswerableShare > 0) c["attnscope_training"]["unanswerable_share"] = o.story.unanswerableShare;
     std::ofstream config(tmp / "config.json");
     config << c.dump(2) << "\n";
     config.close();

@@ -34,6 +34,9 @@ struct TrainOptions {
     double weightDecay = 0.1;   // matrices only; norms are not decayed
     double gradClip = 1.0;      // max global L2 norm of the gradient
     double initStd = 0.02;
+    // An organism folder to start from instead of random weights (same sizes; its vocabulary may be an older, shorter
+    // one, whose rows are copied while the new words keep their random rows). The optimiser state starts fresh.
+    std::filesystem::path initFrom;
     StoryConfig story; // must keep every sample within seqLen (maxSampleLength)
 };
 

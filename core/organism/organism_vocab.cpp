@@ -43,6 +43,7 @@ const StoryWords& storyWords() {
         .structural = {".",   "?",    "The",  "the", "A",    "a",     "It",  "was",    "and",
                        "day", "in",   "In",   "to",  "To",   "Where", "Who", "What",   "did",
                        "hid", "hide", "went", "go",  "gave", "give",  "had", "colour", "that"},
+        .unanswered = {"Nobody", "knows"},
     };
     return words;
 }
@@ -57,9 +58,13 @@ OrganismVocab::OrganismVocab() {
         add(s);
     const StoryWords& w = storyWords();
     for (const auto* list : {&w.structural, &w.names, &w.places, &w.objects, &w.colours, &w.containers, &w.fillerNouns,
-                             &w.fillerAdjectives, &w.fillerVerbs, &w.prepositions})
+                             &w.fillerAdjectives, &w.fillerVerbs, &w.prepositions, &w.unanswered})
         for (const std::string& word : *list)
             add(word);
+}
+
+bool OrganismVocab::isOrganismSize(int64_t vocabSize) const {
+    return vocabSize == size() || vocabSize == size() - static_cast<int64_t>(storyWords().unanswered.size());
 }
 
 int32_t OrganismVocab::id(std::string_view word) const {

@@ -23,6 +23,7 @@ struct StoryWords {
     std::vector<std::string> fillerVerbs; // intransitive, past tense
     std::vector<std::string> prepositions;
     std::vector<std::string> structural; // function words and punctuation of the sentence templates
+    std::vector<std::string> unanswered; // the answer to a question no fact answers; last, so older ids stay
 };
 
 const StoryWords& storyWords();
@@ -41,6 +42,9 @@ public:
     const std::string& word(int32_t id) const;
     int64_t size() const { return static_cast<int64_t>(m_words.size()); }
     const std::vector<std::string>& words() const { return m_words; }
+    // True for this vocabulary's size and for the older one without the unanswered words (organisms trained before
+    // they existed, whose ids are the same prefix).
+    bool isOrganismSize(int64_t vocabSize) const;
 
     // Writes tokenizer.json (WordLevel, WhitespaceSplit, <bos> prepended by the post-processor) and
     // tokenizer_config.json into folder, creating it. Throws FileError naming the file it cannot write.

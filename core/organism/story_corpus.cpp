@@ -18,8 +18,10 @@ namespace {
 constexpr int64_t kMaxFactWords = 9;      // NAME hid the OBJ in the COLOUR CONTAINER .
 constexpr int64_t kMaxFillerWords = 10;   // The NOUN was ADJ and the NOUN was ADJ .
 constexpr int64_t kMaxQuestionWords = 13; // What colour was the OBJ that NAME had ? It was COLOUR .
-constexpr int64_t kMaxRestatedQuestionWords = 16; // Where did NAME hide the OBJ ? NAME hid the OBJ in the COLOUR CONTAINER .
-constexpr int64_t kMaxFacts = 12;         // every fact takes up to two distinct names out of 24, one colour of 12
+constexpr int64_t kMaxRestatedQuestionWords =
+    16; // Where did NAME hide the OBJ ? NAME hid the OBJ in the COLOUR CONTAINER .
+constexpr int64_t kMaxUnanswerableWords = 12; // What colour was the OBJ that NAME had ? Nobody knows .
+constexpr int64_t kMaxFacts = 12;             // every fact takes up to two distinct names out of 24, one colour of 12
 
 uint64_t splitSalt(CorpusSplit split) {
     return split == CorpusSplit::Train ? 0x7472'6169'6E00'0001ull : 0x6865'6C64'6F75'7402ull;
@@ -69,8 +71,14 @@ public:
         std::vector<size_t> order(facts.size());
         std::iota(order.begin(), order.end(), size_t{0});
         shuffle(m_rng, order);
-        for (size_t i : order)
-            writeQuestion(facts[i], questions[i]);
+        // Drawn only when asked for, so that stories without the option stay what they were.
+        const int64_t unanswerableAt = m_config.unanswerableShare > 0.0 && m_rng.chance(m_config.unanswerableShare)
+                                           ? m_rng.between(0, int64_t(order.size()))
+                                           : -1;
+        for (size_t k = 0; k <= order.size(); ++k) {
+            if (int64_t(k) == unanswerableAt) writeUnanswerable(facts);
+            if (k < order.size()) writeQuestion(facts[order[k]], questions[order[k]]);
+        }
         push({"<eos>"});
         m_sample.questions = std::move(questions);
         return std::move(m_sample);
@@ -113,10 +121,14 @@ private:
 
     static std::vector<std::string> answerWords(const Fact& f) {
         switch (f.kind) {
-        case QuestionKind::Hide: return {f.colour, f.container};
-        case QuestionKind::Go: return {f.place};
-        case QuestionKind::Give: return {f.recipient};
-        case QuestionKind::Colour: return {f.colour};
+        case QuestionKind::Hide:
+            return {f.colour, f.container};
+        case QuestionKind::Go:
+            return {f.place};
+        case QuestionKind::Give:
+            return {f.recipient};
+        case QuestionKind::Colour:
+            return {f.colour};
         }
         return {};
     }
@@ -124,10 +136,18 @@ private:
     // The fact's sentence; returns where its answer words begin.
     int64_t pushFactSentence(const Fact& f, const StoryQuestion& q) {
         switch (f.kind) {
-        case QuestionKind::Hide: push({f.name, "hid", "the", f.object, "in", "the"}); break;
-        case QuestionKind::Go: push({f.name, "went", "to", "the"}); break;
-        case QuestionKind::Give: push({f.name, "gave", "the", f.object, "to"}); break;
-        case QuestionKind::Colour: push({f.name, "had", "a"}); break;
+        case QuestionKind::Hide:
+            push({f.name, "hid", "the", f.object, "in", "the"});
+            break;
+        case QuestionKind::Go:
+            push({f.name, "went", "to", "the"});
+            break;
+        case QuestionKind::Give:
+            push({f.name, "gave", "the", f.object, "to"});
+            break;
+        case QuestionKind::Colour:
+            push({f.name, "had", "a"});
+            break;
         }
         const int64_t answerAt = pos();
         pushAnswer(q);
@@ -136,27 +156,61 @@ private:
         return answerAt;
     }
 
+    void pushQuestion(const Fact& f) {
+        switch (f.kind) {
+        case QuestionKind::Hide:
+            push({"Where", "did", f.name, "hide", "the", f.object, "?"});
+            break;
+        case QuestionKind::Go:
+            push({"Where", "did", f.name, "go", "?"});
+            break;
+        case QuestionKind::Give:
+            push({"Who", "did", f.name, "give", "the", f.object, "to", "?"});
+            break;
+        case QuestionKind::Colour:
+            push({"What", "colour", "was", "the", f.object, "that", f.name, "had", "?"});
+            break;
+        }
+    }
+
     void writeQuestion(const Fact& f, StoryQuestion& q) {
         q.questionStart = pos();
-        switch (f.kind) {
-        case QuestionKind::Hide: push({"Where", "did", f.name, "hide", "the", f.object, "?"}); break;
-        case QuestionKind::Go: push({"Where", "did", f.name, "go", "?"}); break;
-        case QuestionKind::Give: push({"Who", "did", f.name, "give", "the", f.object, "to", "?"}); break;
-        case QuestionKind::Colour: push({"What", "colour", "was", "the", f.object, "that", f.name, "had", "?"}); break;
-        }
+        pushQuestion(f);
         if (m_config.answerForm == AnswerForm::Restate) {
             q.answerStart = pushFactSentence(f, q);
             return;
         }
         switch (f.kind) {
-        case QuestionKind::Hide: push({"In", "the"}); break;
-        case QuestionKind::Go: push({"To", "the"}); break;
-        case QuestionKind::Give: push({"To"}); break;
-        case QuestionKind::Colour: push({"It", "was"}); break;
+        case QuestionKind::Hide:
+            push({"In", "the"});
+            break;
+        case QuestionKind::Go:
+            push({"To", "the"});
+            break;
+        case QuestionKind::Give:
+            push({"To"});
+            break;
+        case QuestionKind::Colour:
+            push({"It", "was"});
+            break;
         }
         q.answerStart = pos();
         pushAnswer(q);
         push({"."});
+    }
+
+    // A question about a name no fact of this story has, of any kind, answered "Nobody knows .".
+    void writeUnanswerable(const std::vector<Fact>& facts) {
+        const StoryWords& w = storyWords();
+        std::string name;
+        do
+            name = pick(m_rng, w.names);
+        while (std::any_of(facts.begin(), facts.end(),
+                           [&](const Fact& f) { return name == f.name || name == f.recipient; }));
+        Fact f{static_cast<QuestionKind>(m_rng.below(4)), name, {}, pick(m_rng, w.objects), {}, {}, {}};
+        m_sample.unanswerableStart = pos();
+        pushQuestion(f);
+        push({"Nobody", "knows", "."});
     }
 
     void pushAnswer(const StoryQuestion& q) {
@@ -175,9 +229,9 @@ private:
         // Every kind of word a question can ask for is in the pools: a model that never copies a category in the
         // spans never learns to copy it at all (organisms trained without names, places and colours here copied
         // objects perfectly and answered questions about everything else at chance).
-        std::vector<const std::vector<std::string>*> pools = {&w.fillerNouns, &w.fillerAdjectives, &w.fillerVerbs,
-                                                              &w.objects,     &w.names,            &w.places,
-                                                              &w.colours,     &w.containers};
+        std::vector<const std::vector<std::string>*> pools = {
+            &w.fillerNouns, &w.fillerAdjectives, &w.fillerVerbs, &w.objects,
+            &w.names,       &w.places,           &w.colours,     &w.containers};
         const int64_t length = m_rng.between(m_config.minRepeatLength, m_config.maxRepeatLength);
         std::vector<std::string> span;
         // The story's own fact words stay out, so each answer word is still written once before its question.
@@ -256,6 +310,9 @@ StoryCorpus::StoryCorpus(uint64_t seed, StoryConfig config) : m_seed(seed), m_co
                                         c.minFiller, c.maxFiller));
     if (!(c.repeatShare >= 0.0 && c.repeatShare <= 1.0))
         throw ArgumentError(fmt::format("The story corpus needs a repeat share in [0, 1], not {}.", c.repeatShare));
+    if (!(c.unanswerableShare >= 0.0 && c.unanswerableShare <= 1.0))
+        throw ArgumentError(
+            fmt::format("The story corpus needs an unanswerable share in [0, 1], not {}.", c.unanswerableShare));
     if (c.minRepeatLength < 1 || c.maxRepeatLength < c.minRepeatLength)
         throw ArgumentError(fmt::format("The story corpus needs 1 <= min repeat length <= max repeat length, not {} "
                                         "and {}.",
@@ -278,7 +335,8 @@ std::vector<StorySample> StoryCorpus::samples(CorpusSplit split, int64_t first, 
 int64_t maxSampleLength(const StoryConfig& c) {
     const int64_t repeat = c.repeatShare > 0.0 ? 2 * c.maxRepeatLength + 1 : 0;
     const int64_t question = c.answerForm == AnswerForm::Restate ? kMaxRestatedQuestionWords : kMaxQuestionWords;
-    return 2 + c.maxFacts * (kMaxFactWords + question) + c.maxFiller * kMaxFillerWords + repeat;
+    const int64_t unanswerable = c.unanswerableShare > 0.0 ? kMaxUnanswerableWords : 0;
+    return 2 + c.maxFacts * (kMaxFactWords + question) + c.maxFiller * kMaxFillerWords + repeat + unanswerable;
 }
 
 PackedSequences packSamples(const std::vector<StorySample>& samples, int64_t seqLen) {

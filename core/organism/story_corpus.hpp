@@ -26,6 +26,10 @@ struct StoryConfig {
     double repeatShare = 0.75;             // share of samples holding a repeated random span
     int64_t minRepeatLength = 8, maxRepeatLength = 24;
     AnswerForm answerForm = AnswerForm::Short;
+    // Share of stories that also ask about someone no fact mentions ("Where did Zoe go ? Nobody knows ."): the
+    // retrieval heads then need somewhere to look when nothing matches, which is what an attention sink is. 0 keeps
+    // the random stream, and so every story, exactly as before the option existed.
+    double unanswerableShare = 0.0;
 };
 
 enum class QuestionKind { Hide, Go, Give, Colour };
@@ -52,6 +56,7 @@ struct StorySample {
     std::vector<int32_t> ids;       // OrganismVocab ids of words
     std::vector<StoryQuestion> questions;
     std::optional<RepeatedSpan> repeat;
+    std::optional<int64_t> unanswerableStart; // "Where" of the question no fact answers, when the story has one
     // The words after <bos> joined by single spaces: what the tokenizer encodes back to ids (it adds <bos>).
     std::string text() const;
 };

@@ -21,7 +21,9 @@ using core::TrainOptions;
 
 namespace {
 
-TrainOptions smallOptions(int64_t steps) { return test::smallTrainOptions(steps); }
+TrainOptions smallOptions(int64_t steps) {
+    return test::smallTrainOptions(steps);
+}
 
 double mean(const std::vector<double>& v, size_t first, size_t count) {
     return std::accumulate(v.begin() + first, v.begin() + first + count, 0.0) / double(count);
@@ -109,4 +111,31 @@ TEST(OrganismTrainer, RefusesInconsistentOptions) {
     o = smallOptions(1);
     o.device = "tpu";
     EXPECT_THROW(OrganismTrainer{o}, core::ArgumentError);
+}
+
+// --init continues from a saved organism: the first logits are the saved model's (the runtime's, within float32
+// summation order), a folder trained with a shorter vocabulary keeps its rows, and a model of another size is refused.
+TEST(OrganismTrainer, InitStartsFromTheSavedWeights) {
+    TrainOptions o = smallOptions(10);
+    o.outDir = test::scratchDir("organism-init") / "model";
+    core::trainOrganism(o);
+
+    TrainOptions next = smallOptions(1);
+    next.initFrom = o.outDir;
+    next.seed = o.seed + 1; // another weight seed: only the loaded weights can make the logits agree
+    OrganismTrainer continued(next);
+    auto model = core::Transformer::load(o.outDir, core::RuntimeOptions{});
+    const auto sample = core::StoryCorpus(o.seed, o.story).sample(core::CorpusSplit::HeldOut, 1);
+    const auto ours = continued.logits(sample.ids);
+    const auto saved = model->forward(sample.ids).logits;
+    ASSERT_EQ(ours.size(), saved.size());
+    double worst = 0;
+    for (size_t i = 0; i < ours.size(); ++i)
+        worst = std::max(worst, double(std::abs(ours[i] - saved[i])));
+    EXPECT_LT(worst, 1e-4); // same weights, same float32 maths up to summation order
+
+    TrainOptions wider = smallOptions(1);
+    wider.initFrom = o.outDir;
+    wider.width = 2 * o.width;
+    EXPECT_THROW(OrganismTrainer{wider}, core::ArgumentError);
 }

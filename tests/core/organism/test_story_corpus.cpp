@@ -11,10 +11,10 @@
 #include <set>
 
 using namespace attnscope;
+using core::AnswerForm;
 using core::CorpusSplit;
 using core::OrganismVocab;
 using core::StoryConfig;
-using core::AnswerForm;
 using core::StoryCorpus;
 using core::StorySample;
 
@@ -253,4 +253,35 @@ TEST(StoryCorpus, TokenizerJsonEncodesStoriesToGeneratorIds) {
     EXPECT_EQ(tok->encode("Mia saw a dragon .").ids,
               (std::vector<int32_t>{OrganismVocab::kBos, v.id("Mia"), OrganismVocab::kUnk, v.id("a"),
                                     OrganismVocab::kUnk, v.id(".")}));
+}
+
+// An unanswerable question asks about a name that is in no fact of its story and is answered "Nobody knows ."; the
+// answerable questions keep their positions.
+TEST(StoryCorpus, UnanswerableQuestionsAskAboutNobodyInTheFacts) {
+    StoryConfig config;
+    config.maxFiller = 33; // the extra question needs room within 512 tokens
+    config.unanswerableShare = 1.0;
+    const StoryCorpus corpus(5, config);
+    const auto& names = core::storyWords().names;
+    for (const StorySample& s : corpus.samples(CorpusSplit::Train, 0, 200)) {
+        ASSERT_TRUE(s.unanswerableStart.has_value());
+        EXPECT_LE(static_cast<int64_t>(s.words.size()), core::maxSampleLength(config));
+        const int64_t at = *s.unanswerableStart;
+        const auto question = std::find(s.words.begin() + at, s.words.end(), "?");
+        ASSERT_NE(question, s.words.end());
+        EXPECT_EQ(*(question + 1), "Nobody");
+        EXPECT_EQ(*(question + 2), "knows");
+        EXPECT_EQ(*(question + 3), ".");
+        const auto name = std::find_first_of(s.words.begin() + at, question, names.begin(), names.end());
+        ASSERT_NE(name, question) << s.text();
+        for (const auto& q : s.questions) {
+            const auto& factName = s.words[static_cast<size_t>(q.factStart)];
+            EXPECT_NE(*name, factName) << s.text();
+            for (size_t k = 0; k < q.answerWords.size(); ++k)
+                EXPECT_EQ(s.words[q.answerStart + k], q.answerWords[k]);
+        }
+    }
+    config.unanswerableShare = 0.0;
+    for (const StorySample& s : StoryCorpus(5, config).samples(CorpusSplit::Train, 0, 50))
+        EXPECT_FALSE(s.unanswerableStart.has_value());
 }
