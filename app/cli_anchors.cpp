@@ -111,7 +111,7 @@ void addAnchorsCommand(CLI::App& app) {
     cmd->add_option("--device", args->device, "cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_option("--dtype", args->dtype, "compute dtype: f32, bf16 or f16 (softmax is always float32)")
         ->capture_default_str();
-    cmd->add_option("--threads", args->threads, "CPU threads (0: all hardware threads)")->capture_default_str();
+    cmd->add_option("--threads", args->threads, "CPU threads (0: every CPU this process may use)")->capture_default_str();
     cmd->callback([args, a] {
         std::filesystem::path run;
         std::vector<int32_t> ids;

@@ -19,7 +19,7 @@ void ModelArgs::addTo(CLI::App& cmd, bool withRuntime) {
     cmd.add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
     cmd.add_option("--dtype", dtype, "compute dtype: f32, bf16 or f16 (softmax is always float32)")
         ->capture_default_str();
-    cmd.add_option("--threads", threads, "CPU threads (0: all hardware threads)")->capture_default_str();
+    cmd.add_option("--threads", threads, "CPU threads (0: every CPU this process may use)")->capture_default_str();
 }
 
 core::RuntimeOptions ModelArgs::runtimeOptions() const {

@@ -22,7 +22,7 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_option("--steps", o->steps, "optimiser steps")->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_option("--seed", o->seed, "seed of the weights and the corpus")->capture_default_str();
     cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
-    cmd->add_option("--threads", o->threads, "CPU threads (0: all)")->capture_default_str();
+    cmd->add_option("--threads", o->threads, "CPU threads (0: every CPU this process may use)")->capture_default_str();
     cmd->add_option("--batch", o->batch, "rows of --seq-len tokens per step")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);

@@ -96,7 +96,7 @@ void benchModel(const std::string& model, const std::string& label, const std::v
     const ModelConfig c = model == "random" ? attnscope::bench::randomLlama().config : loadModelFiles(model).config;
     const double machineGiB = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE)) / (1 << 30);
     fmt::print("{} (L={}, H={}, d={}, D={}), {} threads, {:.0f} GiB RAM\n", label, c.nLayers, c.nHeads, c.headDim,
-               c.dModel, std::thread::hardware_concurrency(), machineGiB);
+               c.dModel, availableThreads(), machineGiB);
     for (int64_t T : lengths) {
         // Forward and capture alternate, each keeping its fastest run (and its largest peak): on a shared machine the
         // load changes between runs, and the fastest run is the one least disturbed by it.

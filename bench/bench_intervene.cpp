@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     const auto ids = storyTokens(*model, T);
     const ModelConfig& c = model->config();
     fmt::print("model {} ({} layers x {} heads), {} tokens, {} threads\n", path.string(), c.nLayers, c.nHeads, T,
-               options.threads > 0 ? options.threads : int(std::thread::hardware_concurrency()));
+               options.threads > 0 ? options.threads : attnscope::core::availableThreads());
 
     const double plain = medianMs(7, [&] { model->forward(ids); });
     fmt::print("plain forward (all logits)            {:8.1f} ms   1.00x\n", plain);

@@ -15,7 +15,6 @@
 #include <deque>
 #include <fstream>
 #include <numbers>
-#include <thread>
 
 namespace attnscope::core {
 
@@ -220,7 +219,7 @@ OrganismTrainer::OrganismTrainer(const TrainOptions& options) : m_impl(std::make
     if (m_impl->device.is_cuda() && !torch::cuda::is_available())
         throw UnsupportedError("The device '" + o.device + "' is not available: this libtorch has no usable CUDA.");
     // libtorch starts with one intra-op thread here; the runtime makes the same process-wide choice.
-    at::set_num_threads(o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency())));
+    at::set_num_threads(o.threads > 0 ? o.threads : availableThreads());
     m_impl->vocab = organismVocab().size();
     m_impl->headDim = o.width / o.heads;
     m_impl->build();

@@ -20,7 +20,7 @@ struct TrainOptions {
     int64_t steps = 2000;
     uint64_t seed = 1;          // seeds the weights (torch::manual_seed) and the corpus
     std::string device = "cpu"; // "cpu", "cuda", "cuda:N"
-    int threads = 0;            // CPU threads (process-wide, as the runtime sets them); 0: all hardware threads
+    int threads = 0;            // CPU threads (process-wide, as the runtime sets them); 0: availableThreads()
     int64_t batch = 16;         // rows of seqLen tokens per step
     int64_t seqLen = 512;       // also max_position_embeddings of the saved model
     int64_t layers = 4;

@@ -2,7 +2,11 @@
 
 #include "errors.hpp"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <regex>
+#include <thread>
 
 namespace attnscope::core {
 
@@ -20,6 +24,12 @@ const char* computeDtypeName(ComputeDtype d) {
     case ComputeDtype::F16: return "f16";
     }
     return "?";
+}
+
+int availableThreads() {
+    cpu_set_t mask;
+    if (sched_getaffinity(0, sizeof(mask), &mask) == 0) return std::max(1, CPU_COUNT(&mask));
+    return int(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 std::string parseDevice(const std::string& s) {

@@ -15,7 +15,7 @@ enum class AttentionMode {
 struct RuntimeOptions {
     std::string device = "cpu";  // "cpu", "cuda", "cuda:N"
     ComputeDtype dtype = ComputeDtype::F32;
-    int threads = 0;             // 0: all hardware threads
+    int threads = 0;             // 0: availableThreads()
     AttentionMode attention = AttentionMode::Blockwise;
     int64_t queryBlock = 0;      // rows per attention block; 0: as many as fit attentionBlockBytes
     int64_t attentionBlockBytes = 64ll << 20; // float32 scores+probs of one block stay under this
@@ -24,6 +24,9 @@ struct RuntimeOptions {
 // "f32" | "bf16" | "f16" (also "float32", "bfloat16", "float16"); throws ArgumentError otherwise.
 ComputeDtype parseComputeDtype(const std::string& s);
 const char* computeDtypeName(ComputeDtype d);
+// CPUs this process may run on (its affinity mask, as taskset or a container sets it), at least 1. More compute
+// threads than that only spin against each other in OpenMP's barriers.
+int availableThreads();
 // Checks the syntax "cpu" | "cuda" | "cuda:N"; throws ArgumentError otherwise. Availability is checked at load.
 std::string parseDevice(const std::string& s);
 

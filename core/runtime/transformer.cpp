@@ -14,7 +14,6 @@
 #include <c10/core/GradMode.h>
 
 #include <cmath>
-#include <thread>
 
 namespace attnscope::core {
 
@@ -150,7 +149,7 @@ Transformer::Transformer(ModelFiles&& files, const RuntimeOptions& options) : m_
     m.weightsSha256 = files.weightsSha256;
     m.device = resolveDevice(parseDevice(options.device));
     m.dtype = scalarType(options.dtype);
-    const int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = options.threads > 0 ? options.threads : availableThreads();
     at::set_num_threads(threads);
 
     const TensorSet& t = files.tensors;
