@@ -52,6 +52,8 @@ std::unique_ptr<Transformer> loadModel(const std::string& model, const RuntimeOp
     return Transformer::load(model, o);
 }
 
+bool g_fullMaps = false; // --full: the capture keeps full maps too
+
 double runOne(const std::string& mode, const std::string& model, int64_t T) {
     RuntimeOptions o;
     if (mode == "eager") o.attention = AttentionMode::Eager;
@@ -66,7 +68,7 @@ double runOne(const std::string& mode, const std::string& model, int64_t T) {
     } else {
         CaptureOptions c;
         c.promptIds = ids;
-        c.full = FullMaps::Never;
+        c.full = g_fullMaps ? FullMaps::Always : FullMaps::Never;
         c.out = std::filesystem::temp_directory_path() / ("bench-capture-" + std::to_string(::getpid()) + ".attn.h5");
         captureRun(*m, c);
         std::filesystem::remove(c.out);
@@ -131,26 +133,30 @@ int main(int argc, char** argv) {
     configureProcess();
     std::setvbuf(stdout, nullptr, _IOLBF, 0); // partial results survive an interrupted run
     const std::string stories = attnscope::bench::stories260K().string();
-    fmt::print("bench_capture: capture (stats, pyramids, Q/K; --full never) vs. forward without probe vs. eager "
-               "keep-all; each in its own process\n");
-    // bench_capture [--no-eager] [--repeat N] [MODEL|random [T...]] (options anywhere): one model (and chosen lengths) instead of the
-    // default table; --no-eager skips the slow keep-all baseline when only the time ratio is wanted; --repeat runs
-    // forward and capture N times each and keeps the fastest.
+    // bench_capture [--no-eager] [--full] [--repeat N] [MODEL|random [T...]] (options anywhere): one model (and chosen
+    // lengths) instead of the default table; --no-eager skips the slow keep-all baseline when only the time ratio is
+    // wanted; --full captures full maps as well; --repeat runs forward and capture N times each and keeps the fastest.
     std::vector<std::string> args;
     bool withEager = true;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--no-eager") {
             withEager = false;
+        } else if (a == "--full") {
+            g_fullMaps = true;
         } else if (a == "--repeat" && i + 1 < argc) {
             g_repeats = std::max(1, std::atoi(argv[++i]));
         } else if (a.rfind("--", 0) == 0) {
-            fmt::print(stderr, "Unknown option '{}': use --no-eager, --repeat N, MODEL|random and lengths.\n", a);
+            fmt::print(stderr, "Unknown option '{}': use --no-eager, --full, --repeat N, MODEL|random and lengths.\n",
+                       a);
             return 2;
         } else {
             args.push_back(a);
         }
     }
+    fmt::print("bench_capture: capture (stats, pyramids, Q/K; --full {}) vs. forward without probe vs. eager "
+               "keep-all; each in its own process\n",
+               g_fullMaps ? "always" : "never");
     std::vector<int64_t> lengths = {1024, 4096, 16384};
     if (args.size() > 1) {
         lengths.clear();

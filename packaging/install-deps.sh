@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
     build-essential cmake ninja-build ccache pkg-config git
     libtorch-dev libopenblas0-openmp
-    libhdf5-dev hdf5-filter-plugin hdf5-filter-plugin-blosc-serial zlib1g-dev
+    libhdf5-dev hdf5-filter-plugin hdf5-filter-plugin-blosc-serial zlib1g-dev libdeflate-dev
     libglfw3-dev libimgui-dev libgl-dev libegl-dev fonts-dejavu-core
     qt6-base-dev qt6-svg-dev libqt6svg6
     nlohmann-json3-dev libpcre2-dev libcli11-dev libfmt-dev libspdlog-dev libstb-dev

@@ -6,8 +6,10 @@
 #include "store/run_writer.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -45,6 +47,15 @@ int64_t probeBlockBytes(const ModelConfig& config, int64_t tokens) {
     const int64_t rowBytes = config.nHeads * tokens * 4 * 2;
     const int64_t cacheSized = int64_t(4) << 20, runtimeDefault = AttentionParams{}.blockBytes;
     return std::clamp(4 * config.headDim * rowBytes, cacheSized, runtimeDefault);
+}
+
+// Chunks differ in cost (a zero chunk compresses at once), so threads take them one at a time from a shared counter.
+void parallelJobs(int64_t count, const std::function<void(int64_t)>& job) {
+    std::atomic<int64_t> next{0};
+    at::parallel_for(0, at::get_num_threads(), 1, [&](int64_t, int64_t) {
+        for (int64_t j = next++; j < count; j = next++)
+            job(j);
+    });
 }
 
 } // namespace
@@ -126,16 +137,30 @@ void AttentionProbe::onProbs(const AttentionBlock& block, at::Tensor& probs, con
     } else {
         reduceBlockPortable(r0, B, K, probs, scores);
     }
-    if (m_layout.fullProbs) {
-        auto band = at::zeros({probs.size(0), B, m_tokens}, probs.options().dtype(at::kHalf));
-        band.narrow(2, 0, K).copy_(probs);
-        auto bits = std::make_shared<std::vector<uint16_t>>(toHalfBits(band));
-        m_writes.post([&writer = m_writer, layer = block.layer, r0, B, bits] {
-            writer.writeProbRows(layer, r0, B, bits->data());
-        });
-    }
+    if (m_layout.fullProbs) keepProbRows(r0, K, probs);
     m_rowsDone += B;
     if (m_rowsDone == m_tokens) finishLayer();
+}
+
+void AttentionProbe::keepProbRows(int64_t r0, int64_t K, const at::Tensor& probs) {
+    const int64_t H = probs.size(0), B = probs.size(1), chunkRows = m_writer.probChunkRows();
+    if (!m_probRows.defined()) m_probRows = at::zeros({H, chunkRows, m_tokens}, at::kHalf);
+    auto host = probs.to(at::kCPU, at::kHalf);
+    for (int64_t row = r0; row < r0 + B;) {
+        const int64_t bandBegin = row / chunkRows * chunkRows, bandEnd = std::min(bandBegin + chunkRows, m_tokens);
+        const int64_t n = std::min(r0 + B, bandEnd) - row;
+        // Keys past K stay zero: rows later in a band see more keys, and the buffer is cleared after each band.
+        m_probRows.narrow(1, row - bandBegin, n).narrow(2, 0, K).copy_(host.narrow(1, row - r0, n));
+        row += n;
+        if (row < bandEnd) continue;
+        // [H, rows, T] densely: the last chunk row of a map may be shorter than the buffer.
+        auto band = m_probRows.narrow(1, 0, bandEnd - bandBegin).contiguous();
+        const auto* bits = reinterpret_cast<const uint16_t*>(band.data_ptr<at::Half>());
+        auto encoded = std::make_shared<EncodedChunks>(
+            m_writer.encodeProbRows(m_layer, bandBegin, bandEnd - bandBegin, bits, parallelJobs));
+        m_writes.post([&writer = m_writer, encoded] { writer.write(*encoded); });
+        m_probRows.zero_();
+    }
 }
 
 void AttentionProbe::reduceBlockPortable(int64_t r0, int64_t B, int64_t K, const at::Tensor& probs,
@@ -173,9 +198,12 @@ void AttentionProbe::finishLayer() {
             m_capture.pyramid.push_back({level, halfBits(pyramidMeans(sums, heads, T, level)), halfBits(maxes)});
         }
     }
-    auto capture = std::make_shared<LayerCapture>(std::move(m_capture));
+    // Compressing is most of a layer's write: it runs here, on every compute thread at once, rather than on the
+    // write queue's one thread, which would compete with them for the cores (OpenMP's waiting threads spin) and
+    // leave the last layers' compression after the forward. The queue only stores the finished chunks.
+    auto encoded = std::make_shared<EncodedChunks>(m_writer.encodeLayer(m_layer, m_capture, parallelJobs));
     m_capture = LayerCapture{};
-    m_writes.post([&writer = m_writer, layer = m_layer, capture] { writer.writeLayer(layer, *capture); });
+    m_writes.post([&writer = m_writer, encoded] { writer.write(*encoded); });
     if (onLayerDone) onLayerDone(m_layer);
 }
 

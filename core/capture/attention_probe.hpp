@@ -40,6 +40,8 @@ public:
 private:
     void finishLayer();
     void reduceBlockPortable(int64_t r0, int64_t B, int64_t K, const at::Tensor& probs, const at::Tensor& scores);
+    // Full maps: rows are gathered into whole chunk rows, which are compressed here and stored by the write queue.
+    void keepProbRows(int64_t r0, int64_t K, const at::Tensor& probs);
 
     RunLayout m_layout;
     std::vector<int32_t> m_ids;
@@ -54,6 +56,7 @@ private:
     LayerCapture m_capture;                                       // q, k, value norms of the current layer
     at::Tensor m_received, m_entropy, m_firstMass, m_top1, m_lse; // [H, T] on the model's device
     at::Tensor m_pyramidSums, m_pyramidMaxes;                     // [H, n, n] at the finest stored level
+    at::Tensor m_probRows; // full maps: float16 [H, chunk rows, T] on the CPU, the chunk row being filled
 
     std::vector<float> m_residualNorms; // [L+1][T]
     ResidualExtremes m_residualExtremes;

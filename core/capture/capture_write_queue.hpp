@@ -1,6 +1,6 @@
 #pragma once
-// Runs a capture's writes to its run file on one background thread, in the order they were posted, so that
-// deflating a finished layer overlaps the next layer's attention. One thread posts (the capture's worker); at most
+// Runs a capture's writes to its run file on one background thread, in the order they were posted, so that storing a
+// finished layer (already compressed by the capture thread) and full-map rows overlaps the next layer's attention. One thread posts (the capture's worker); at most
 // `capacity` jobs wait, then post() blocks, which bounds the memory that queued layers hold.
 #include <condition_variable>
 #include <cstddef>

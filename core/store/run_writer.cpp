@@ -140,8 +140,8 @@ void RunWriter::Impl::createDatasets() {
     io.writeAttr(attention.get(), "scale", layout.scale);
     if (layout.fullProbs) {
         const hsize_t c = clampChunk(T, kRunMapChunk);
-        probs = io.createDataset(root, "/attention/probs", half.get(), {l, h, t, t}, {1, 1, c, c}, kRunDeflate,
-                                 mapAccessList().get());
+        createLayerDataset("/attention/probs", half.get(), {l, h, t, t}, {1, 1, c, c}, kRunDeflate,
+                           mapAccessList().get());
     }
     std::vector<int> levels = layout.pyramidLevels;
     std::sort(levels.begin(), levels.end());
@@ -154,29 +154,33 @@ void RunWriter::Impl::createDatasets() {
     for (int level : levels) {
         const hsize_t n = hsize_t(pyramidSize(T, level)), c = clampChunk(int64_t(n), kRunMapChunk);
         for (bool max : {false, true})
-            pyramid[level][max] =
-                io.createDataset(root, runPyramidPath(level, max), half.get(), {l, h, n, n}, {1, 1, c, c}, kRunDeflate);
+            createLayerDataset(runPyramidPath(level, max), half.get(), {l, h, n, n}, {1, 1, c, c}, kRunDeflate);
     }
 
     if (layout.qk) {
         io.createGroup(root, "/qk");
         const hsize_t rows = clampChunk(T, kRunQkChunkRows);
-        q = io.createDataset(root, "/qk/q", half.get(), {l, h, t, dd}, {1, 1, rows, dd}, kRunQkDeflate);
-        k = io.createDataset(root, "/qk/k", half.get(), {l, hkv, t, dd}, {1, 1, rows, dd}, kRunQkDeflate);
-        lse = io.createDataset(root, "/qk/lse", H5T_IEEE_F32LE, {l, h, t}, {1, 1, tokenChunk}, kRunDeflate);
+        createLayerDataset("/qk/q", half.get(), {l, h, t, dd}, {1, 1, rows, dd}, kRunQkDeflate);
+        createLayerDataset("/qk/k", half.get(), {l, hkv, t, dd}, {1, 1, rows, dd}, kRunQkDeflate);
+        createLayerDataset("/qk/lse", H5T_IEEE_F32LE, {l, h, t}, {1, 1, tokenChunk}, kRunDeflate);
         if (layout.qkLow) {
-            qLo = io.createDataset(root, "/qk/q_lo", half.get(), {l, h, t, dd}, {1, 1, rows, dd}, kRunQkDeflate);
-            kLo = io.createDataset(root, "/qk/k_lo", half.get(), {l, hkv, t, dd}, {1, 1, rows, dd}, kRunQkDeflate);
+            createLayerDataset("/qk/q_lo", half.get(), {l, h, t, dd}, {1, 1, rows, dd}, kRunQkDeflate);
+            createLayerDataset("/qk/k_lo", half.get(), {l, hkv, t, dd}, {1, 1, rows, dd}, kRunQkDeflate);
         }
     }
 
     io.createGroup(root, "/stats");
     for (size_t i = 0; i < kRunFloatStats.size(); ++i)
-        stats[i] = io.createDataset(root, std::string("/stats/") + kRunFloatStats[i], H5T_IEEE_F32LE, {l, h, t},
-                                    {1, 1, tokenChunk}, kRunDeflate);
-    top1 = io.createDataset(root, "/stats/top1", H5T_STD_I32LE, {l, h, t}, {1, 1, tokenChunk}, kRunDeflate);
-    valueNorm =
-        io.createDataset(root, "/stats/value_norm", H5T_IEEE_F32LE, {l, hkv, t}, {1, 1, tokenChunk}, kRunDeflate);
+        createLayerDataset(std::string("/stats/") + kRunFloatStats[i], H5T_IEEE_F32LE, {l, h, t}, {1, 1, tokenChunk},
+                           kRunDeflate);
+    createLayerDataset("/stats/top1", H5T_STD_I32LE, {l, h, t}, {1, 1, tokenChunk}, kRunDeflate);
+    createLayerDataset("/stats/value_norm", H5T_IEEE_F32LE, {l, hkv, t}, {1, 1, tokenChunk}, kRunDeflate);
+}
+
+void RunWriter::Impl::createLayerDataset(const std::string& path, hid_t type, const H5Dims& dims, const H5Dims& chunk,
+                                         int deflate, hid_t accessList) {
+    layerSets[path] = {io.createDataset(file.get(), path, type, dims, chunk, deflate, accessList), dims, chunk,
+                       ChunkFilters{H5Tget_size(type), deflate, true}};
 }
 
 RunWriter::RunWriter(const std::filesystem::path& finalPath, const RunModelInfo& model, const RunTokens& tokens,
@@ -219,13 +223,9 @@ void RunWriter::commit() {
     const std::string temp = m.tempPath.string();
     if (H5Fflush(m.file.get(), H5F_SCOPE_GLOBAL) < 0)
         throw FileError("Cannot flush the run file '" + temp + "'" + h5Detail() + ".");
-    H5Dataset* datasets[] = {&m.probs,        &m.q,    &m.k,       &m.lse,      &m.top1, &m.valueNorm,
-                             &m.residualNorm, &m.loss, &m.topkIds, &m.topkProbs};
-    for (H5Dataset* ds : datasets)
+    for (H5Dataset* ds : {&m.residualNorm, &m.loss, &m.topkIds, &m.topkProbs})
         ds->reset();
-    for (auto& s : m.stats)
-        s.reset();
-    m.pyramid.clear();
+    m.layerSets.clear();
     if (!m.file.close()) throw FileError("Cannot close the run file '" + temp + "'" + h5Detail() + ".");
     syncAndRename(m.tempPath, m.finalPath);
     m.committed = true;

@@ -1,6 +1,7 @@
 #pragma once
 // State of one RunWriter (private to core/store): the open temporary file, its datasets, and what has been written.
 #include "errors.hpp"
+#include "store/chunk_codec.hpp"
 #include "store/h5_io.hpp"
 #include "store/run_schema.hpp"
 #include "store/run_writer.hpp"
@@ -19,10 +20,16 @@ struct RunWriter::Impl {
     H5Type half = h5HalfType();
     // The file is declared first so that it is destroyed last, after the objects inside it.
     H5File file;
-    H5Dataset probs, q, k, qLo, kLo, lse, top1, valueNorm, residualNorm, loss, topkIds, topkProbs;
-    std::array<H5Dataset, kRunFloatStats.size()> stats;
-    std::map<int, std::array<H5Dataset, 2>> pyramid; // level -> {mean, max}
-    std::vector<uint8_t> layerDone, rowDone;         // rowDone: [L][T] rows of full maps written
+    H5Dataset residualNorm, loss, topkIds, topkProbs;
+    // Every [L, ...] dataset written a layer at a time (full maps, stats, Q/K, pyramids), by path, with the shape,
+    // chunk and filters the encoders need without touching HDF5. Chunks hold one layer and one head.
+    struct LayerDataset {
+        H5Dataset dataset;
+        H5Dims dims, chunk;
+        ChunkFilters filters;
+    };
+    std::map<std::string, LayerDataset> layerSets;
+    std::vector<uint8_t> layerDone, rowDone; // rowDone: [L][T] rows of full maps written
     bool committed = false, registered = false;
 
     explicit Impl(std::filesystem::path final)
@@ -34,17 +41,16 @@ struct RunWriter::Impl {
     }
 
     void closeAll() {
-        probs.reset(), q.reset(), k.reset(), qLo.reset(), kLo.reset(), lse.reset(), top1.reset(), valueNorm.reset(), residualNorm.reset();
-        loss.reset(), topkIds.reset(), topkProbs.reset();
-        for (auto& s : stats)
-            s.reset();
-        pyramid.clear();
+        residualNorm.reset(), loss.reset(), topkIds.reset(), topkProbs.reset();
+        layerSets.clear();
         file.reset();
     }
 
     void create(const RunModelInfo& model, const RunTokens& tokens);
     void writeTokens(const RunTokens& tokens);
     void createDatasets();
+    void createLayerDataset(const std::string& path, hid_t type, const H5Dims& dims, const H5Dims& chunk, int deflate,
+                            hid_t accessList = H5P_DEFAULT);
     H5Plist mapAccessList() const;
 };
 

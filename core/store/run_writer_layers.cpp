@@ -12,72 +12,14 @@ void RunWriter::writeProbRows(int64_t layer, int64_t rowBegin, int64_t rows, con
     if (layer < 0 || layer >= m.L || rowBegin < 0 || rows <= 0 || rowBegin + rows > m.T)
         m.badArgument("rows [" + std::to_string(rowBegin) + ", " + std::to_string(rowBegin + rows) + ") of layer " +
                       std::to_string(layer) + " lie outside the attention maps");
-    m.io.writeSlab(m.probs.get(), m.half.get(), {hsize_t(layer), 0, hsize_t(rowBegin), 0},
-                   {1, hsize_t(m.H), hsize_t(rows), hsize_t(m.T)}, probs, "/attention/probs");
+    m.io.writeSlab(m.layerSets.at("/attention/probs").dataset.get(), m.half.get(),
+                   {hsize_t(layer), 0, hsize_t(rowBegin), 0}, {1, hsize_t(m.H), hsize_t(rows), hsize_t(m.T)}, probs,
+                   "/attention/probs");
     std::fill_n(m.rowDone.begin() + layer * m.T + rowBegin, rows, uint8_t(1));
 }
 
 void RunWriter::writeLayer(int64_t layer, const LayerCapture& c) {
-    Impl& m = *m_impl;
-    h5Silence();
-    if (layer < 0 || layer >= m.L) m.badArgument("layer " + std::to_string(layer) + " does not exist");
-    const std::string where = " of layer " + std::to_string(layer);
-    auto expect = [&](size_t actual, int64_t expected, const char* name) {
-        if (actual != size_t(expected))
-            m.badArgument(std::string("the capture's ") + name + where + " has " + std::to_string(actual) +
-                          " values where " + std::to_string(expected) + " were expected");
-    };
-    const int64_t ht = m.H * m.T, kvt = m.Hkv * m.T;
-    const std::array<const std::vector<float>*, kRunFloatStats.size()> floats = {&c.received, &c.alpha, &c.entropy,
-                                                                                 &c.firstMass};
-    for (size_t i = 0; i < floats.size(); ++i)
-        expect(floats[i]->size(), ht, kRunFloatStats[i]);
-    expect(c.top1.size(), ht, "top1");
-    expect(c.valueNorm.size(), kvt, "value_norm");
-    if (m.layout.qk) {
-        expect(c.lse.size(), ht, "lse");
-        expect(c.q.size(), ht * m.d, "q");
-        expect(c.k.size(), kvt * m.d, "k");
-        if (m.layout.qkLow) {
-            expect(c.qLo.size(), ht * m.d, "q_lo");
-            expect(c.kLo.size(), kvt * m.d, "k_lo");
-        }
-    }
-    for (const PyramidLevel& p : c.pyramid)
-        if (!m.pyramid.contains(p.level))
-            m.badArgument("the capture has pyramid level " + std::to_string(p.level) + where +
-                          " which the layout does not list");
-    for (const auto& [level, sets] : m.pyramid) {
-        auto found = std::find_if(c.pyramid.begin(), c.pyramid.end(), [&](auto& p) { return p.level == level; });
-        if (found == c.pyramid.end()) m.badArgument("pyramid level " + std::to_string(level) + where + " is missing");
-        const int64_t n = pyramidSize(m.T, level);
-        expect(found->mean.size(), m.H * n * n, "pyramid mean");
-        expect(found->max.size(), m.H * n * n, "pyramid max");
-    }
-
-    const hsize_t l = hsize_t(layer), h = hsize_t(m.H), hkv = hsize_t(m.Hkv), t = hsize_t(m.T), d = hsize_t(m.d);
-    for (size_t i = 0; i < floats.size(); ++i)
-        m.io.writeSlab(m.stats[i].get(), H5T_NATIVE_FLOAT, {l, 0, 0}, {1, h, t}, floats[i]->data(),
-                       std::string("/stats/") + kRunFloatStats[i]);
-    m.io.writeSlab(m.top1.get(), H5T_NATIVE_INT32, {l, 0, 0}, {1, h, t}, c.top1.data(), "/stats/top1");
-    m.io.writeSlab(m.valueNorm.get(), H5T_NATIVE_FLOAT, {l, 0, 0}, {1, hkv, t}, c.valueNorm.data(),
-                   "/stats/value_norm");
-    if (m.layout.qk) {
-        m.io.writeSlab(m.lse.get(), H5T_NATIVE_FLOAT, {l, 0, 0}, {1, h, t}, c.lse.data(), "/qk/lse");
-        m.io.writeSlab(m.q.get(), m.half.get(), {l, 0, 0, 0}, {1, h, t, d}, c.q.data(), "/qk/q");
-        m.io.writeSlab(m.k.get(), m.half.get(), {l, 0, 0, 0}, {1, hkv, t, d}, c.k.data(), "/qk/k");
-        if (m.layout.qkLow) {
-            m.io.writeSlab(m.qLo.get(), m.half.get(), {l, 0, 0, 0}, {1, h, t, d}, c.qLo.data(), "/qk/q_lo");
-            m.io.writeSlab(m.kLo.get(), m.half.get(), {l, 0, 0, 0}, {1, hkv, t, d}, c.kLo.data(), "/qk/k_lo");
-        }
-    }
-    for (const PyramidLevel& p : c.pyramid) {
-        const hsize_t n = hsize_t(pyramidSize(m.T, p.level));
-        for (bool max : {false, true})
-            m.io.writeSlab(m.pyramid[p.level][max].get(), m.half.get(), {l, 0, 0, 0}, {1, h, n, n},
-                           (max ? p.max : p.mean).data(), runPyramidPath(p.level, max));
-    }
-    m.layerDone[size_t(layer)] = 1;
+    write(encodeLayer(layer, c));
 }
 
 void RunWriter::writeResidualNorms(const std::vector<float>& norms) {
@@ -105,10 +47,10 @@ void RunWriter::writeResidualExtremes(const ResidualExtremes& e) {
     const hsize_t s = states, k = kResidualTop;
     m.io.writeAll(m.io.createDataset(root, "/stats/residual_abs_median", H5T_IEEE_F32LE, {s}).get(), H5T_NATIVE_FLOAT,
                   e.absMedian.data(), "/stats/residual_abs_median");
-    m.io.writeAll(m.io.createDataset(root, "/stats/residual_top_value", H5T_IEEE_F32LE, {s, k}).get(),
-                  H5T_NATIVE_FLOAT, e.topValue.data(), "/stats/residual_top_value");
-    m.io.writeAll(m.io.createDataset(root, "/stats/residual_top_token", H5T_STD_I32LE, {s, k}).get(),
-                  H5T_NATIVE_INT32, e.topToken.data(), "/stats/residual_top_token");
+    m.io.writeAll(m.io.createDataset(root, "/stats/residual_top_value", H5T_IEEE_F32LE, {s, k}).get(), H5T_NATIVE_FLOAT,
+                  e.topValue.data(), "/stats/residual_top_value");
+    m.io.writeAll(m.io.createDataset(root, "/stats/residual_top_token", H5T_STD_I32LE, {s, k}).get(), H5T_NATIVE_INT32,
+                  e.topToken.data(), "/stats/residual_top_token");
     m.io.writeAll(m.io.createDataset(root, "/stats/residual_top_dim", H5T_STD_I32LE, {s, k}).get(), H5T_NATIVE_INT32,
                   e.topDim.data(), "/stats/residual_top_dim");
 }

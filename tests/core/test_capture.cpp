@@ -1,8 +1,8 @@
 // Capture into a run file, checked against llama2.c's reference attention for stories260K and against values
 // computed here from that reference (column sums, entropy, pyramids, loss).
 #include "capture/capture_job.hpp"
-#include "runtime/attention_hook.hpp"
 #include "jobs/progress.hpp"
+#include "runtime/attention_hook.hpp"
 #include "runtime/transformer.hpp"
 #include "store/run_reader.hpp"
 #include "support/test_paths.hpp"
@@ -77,6 +77,45 @@ TEST(Capture, StoredMapsMatchTheReferenceAndRecomputedTilesMatchThem) {
         }
 }
 
+// Full maps longer than one chunk row (256): rows arrive in blocks that straddle chunk rows (one block of every row
+// in eager mode), whole chunk rows are compressed by the probe, and chunks wholly above the diagonal are never
+// stored. Every stored cell equals the one recomputed from Q/K, and the cells above the diagonal read as zeros.
+TEST(Capture, FullMapsOfManyChunkRowsEqualTheRecomputedOnes) {
+    ATTNSCOPE_REQUIRE_SHARED();
+    auto dir = test::scratchDir("capture-long");
+    const int64_t n = 700;
+    std::vector<int32_t> ids(n);
+    for (int64_t i = 0; i < n; ++i)
+        ids[size_t(i)] = int32_t(259 + (i * 37) % 200);
+    for (auto mode : {core::AttentionMode::Blockwise, core::AttentionMode::Eager}) {
+        core::RuntimeOptions ro;
+        ro.attention = mode;
+        auto model = core::Transformer::load(test::stories260KDir() / "stories260K.gguf", ro);
+        core::CaptureOptions o;
+        o.promptIds = ids;
+        for (auto full : {core::FullMaps::Always, core::FullMaps::Never}) {
+            o.full = full;
+            o.out = dir / (full == core::FullMaps::Always ? "full.attn.h5" : "never.attn.h5");
+            core::captureRun(*model, o);
+        }
+        core::RunReader full(dir / "full.attn.h5"), never(dir / "never.attn.h5");
+        for (int64_t l : {0, 4})
+            for (int64_t h : {0, 7}) {
+                const core::Tile stored = full.tile(l, h, 0, 0, 0, n), recomputed = never.tile(l, h, 0, 0, 0, n);
+                ASSERT_EQ(stored.source, core::TileSource::FullMap);
+                ASSERT_EQ(recomputed.source, core::TileSource::Recomputed);
+                ASSERT_EQ(stored.values.size(), size_t(n * n));
+                for (int64_t q = 0; q < n; ++q)
+                    for (int64_t k = 0; k < n; ++k) {
+                        const float s = stored.values[size_t(q * n + k)];
+                        if (k > q) ASSERT_EQ(s, 0.0f) << q << " " << k;
+                        // float16 storage: 2^-11 relative of values <= 1.
+                        ASSERT_NEAR(s, recomputed.values[size_t(q * n + k)], 5e-4) << l << " " << h << " " << q;
+                    }
+            }
+    }
+}
+
 // Both reductions: the fused one-pass CPU kernel (default on CPU) and the ATen one (what CUDA runs).
 class CaptureStats : public ::testing::TestWithParam<bool> {};
 INSTANTIATE_TEST_SUITE_P(Reductions, CaptureStats, ::testing::Values(false, true),
@@ -96,7 +135,8 @@ TEST_P(CaptureStats, StatisticsPyramidsAndLossAgreeWithTheReference) {
             for (int64_t t = 0; t < T; ++t) {
                 double colSum = 0, ent = 0, best = -1;
                 int64_t arg = 0;
-                for (int64_t q = t; q < T; ++q) colSum += ref(a, l, h, q, t);
+                for (int64_t q = t; q < T; ++q)
+                    colSum += ref(a, l, h, q, t);
                 for (int64_t k = 0; k <= t; ++k) {
                     const double p = ref(a, l, h, t, k);
                     if (p > 0) ent -= p * std::log(p);
@@ -119,7 +159,8 @@ TEST_P(CaptureStats, StatisticsPyramidsAndLossAgreeWithTheReference) {
                 for (int64_t j = 0; j < n; ++j) {
                     double sum = 0;
                     for (int64_t q = i * s; q < (i + 1) * s; ++q)
-                        for (int64_t k = j * s; k < (j + 1) * s; ++k) sum += ref(a, l, 2, q, k);
+                        for (int64_t k = j * s; k < (j + 1) * s; ++k)
+                            sum += ref(a, l, 2, q, k);
                     ASSERT_NEAR(tile.values[i * n + j], sum / double(s * s), 1e-3); // float16 storage
                 }
         }
@@ -129,8 +170,10 @@ TEST_P(CaptureStats, StatisticsPyramidsAndLossAgreeWithTheReference) {
     const auto& ids = run.tokens().ids;
     for (int64_t t = 0; t + 1 < T; ++t) {
         double mx = -1e30, z = 0;
-        for (int v = 0; v < 512; ++v) mx = std::max(mx, double(logits[t * 512 + v]));
-        for (int v = 0; v < 512; ++v) z += std::exp(logits[t * 512 + v] - mx);
+        for (int v = 0; v < 512; ++v)
+            mx = std::max(mx, double(logits[t * 512 + v]));
+        for (int v = 0; v < 512; ++v)
+            z += std::exp(logits[t * 512 + v] - mx);
         const double nll = -(logits[t * 512 + ids[t + 1]] - mx - std::log(z));
         ASSERT_NEAR(out.loss[t], nll, 1e-3) << t;
         if (t >= 4) ASSERT_EQ(out.topkIds[t * 10], ids[t + 1]) << t; // greedy: the top-1 is the next token
