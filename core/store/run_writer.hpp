@@ -1,6 +1,7 @@
 #pragma once
 // Writes one run file. Everything goes to "<path>.tmp-<pid>"; commit() closes and renames it into place, so an
-// interrupted capture never leaves a file under the final name. Thread: one writer thread, except encodeLayer().
+// interrupted capture never leaves a file under the final name. Thread: one writer thread; encodeLayer() and
+// encodeProbRows() may run on another at the same time.
 #include "store/run_paths.hpp"
 #include "store/run_probe.hpp"
 #include "store/run_types.hpp"

@@ -129,3 +129,18 @@ TEST(ChunkCodec, ParallelEncodingIsTheSerialBytes) {
         EXPECT_GE(serial.datasets.size(), 6u + 8u); // pyramids of three levels, stats, Q/K
     }
 }
+
+// Full-map rows go to the chunk path only as whole chunk rows of a run that keeps full maps.
+TEST(ChunkCodec, ProbRowsMustBeWholeChunkRows) {
+    const auto dir = test::scratchDir("chunk-rows");
+    const test::KnownRun run; // T = 37: one chunk row of 37
+    core::RunWriter full(dir / "full.attn.h5", run.model, run.tokens, run.layout(true, {1}));
+    ASSERT_EQ(full.probChunkRows(), 37);
+    const std::vector<uint16_t> rows(size_t(run.H * run.T * run.T), 0);
+    EXPECT_NO_THROW(full.encodeProbRows(0, 0, 37, rows.data()));
+    EXPECT_THROW(full.encodeProbRows(0, 0, 36, rows.data()), core::ArgumentError); // not the whole chunk row
+    EXPECT_THROW(full.encodeProbRows(0, 1, 36, rows.data()), core::ArgumentError); // not at a chunk row's start
+    EXPECT_THROW(full.encodeProbRows(2, 0, 37, rows.data()), core::ArgumentError); // no layer 2
+    core::RunWriter never(dir / "never.attn.h5", run.model, run.tokens, run.layout(false, {1}));
+    EXPECT_THROW(never.encodeProbRows(0, 0, 37, rows.data()), core::ArgumentError); // no full maps
+}
