@@ -3,9 +3,9 @@
 #include "capture/capture_job.hpp"
 #include "gl_window.hpp"
 #include "jobs/analyze_job.hpp"
-#include "runtime/transformer.hpp"
 #include "model_worker.hpp"
 #include "panel_math.hpp"
+#include "runtime/transformer.hpp"
 #include "tile_loader.hpp"
 #include "view_ablation_panel.hpp"
 #include "view_calibration_panel.hpp"
@@ -79,7 +79,9 @@ Explorer::Explorer(GlWindow& window, ExplorerSettings settings, std::filesystem:
     place(std::make_unique<ViewModelInfo>(), 1180, 640, 400, 340, false);
 }
 
-Explorer::~Explorer() { saveSettingsQuietly(); }
+Explorer::~Explorer() {
+    saveSettingsQuietly();
+}
 
 void Explorer::setFigureExporter(FigureExporter exporter) {
     m_exportDialog.setExporter(std::move(exporter));
@@ -141,17 +143,17 @@ void Explorer::openDemo() {
                                       ("demo-" + model.filename().string() + ".attn.h5");
     setStatus("Capturing the demo story with " + model.filename().string() + " ...");
     m_worker->ensureLoaded(model);
-    m_demo = m_worker->submit<std::filesystem::path>(
-        "demo", [prompt, out](core::Transformer& transformer, core::Progress& p) {
-            std::filesystem::create_directories(out.parent_path());
-            core::CaptureOptions options;
-            options.prompt = readText(prompt);
-            options.generate = 4;
-            options.out = out;
-            core::captureRun(transformer, options, &p);
-            core::analyzeRun({out, {}}, &p);
-            return out;
-        });
+    m_demo = m_worker->submit<std::filesystem::path>("demo",
+                                                     [prompt, out](core::Transformer& transformer, core::Progress& p) {
+                                                         std::filesystem::create_directories(out.parent_path());
+                                                         core::CaptureOptions options;
+                                                         options.prompt = readText(prompt);
+                                                         options.generate = 4;
+                                                         options.out = out;
+                                                         core::captureRun(transformer, options, &p);
+                                                         core::analyzeRun({out, {}}, &p);
+                                                         return out;
+                                                     });
 }
 
 void Explorer::pollJobs() {
@@ -193,7 +195,9 @@ void Explorer::pollJobs() {
         open(dropped);
 }
 
-bool Explorer::busy() const { return !m_opening.empty() || m_demo != nullptr; }
+bool Explorer::busy() const {
+    return !m_opening.empty() || m_demo != nullptr;
+}
 
 bool Explorer::heatmapReady() const {
     const HeatmapCanvas& canvas = m_heatmap->canvas();
@@ -288,7 +292,9 @@ void Explorer::runScript(std::vector<ScriptCommand> script) {
     m_script.assign(std::make_move_iterator(script.begin()), std::make_move_iterator(script.end()));
 }
 
-std::optional<std::string> Explorer::takeScreenshotRequest() { return std::exchange(m_screenshot, std::nullopt); }
+std::optional<std::string> Explorer::takeScreenshotRequest() {
+    return std::exchange(m_screenshot, std::nullopt);
+}
 
 void Explorer::stepScript() {
     if (!m_mouse.empty()) {
@@ -337,9 +343,21 @@ void Explorer::stepScript() {
         } else if (c.name == "open") {
             open(c.args[0]);
         } else if (c.name == "compare") {
+            // compare PATH [side-by-side|difference]
+            const std::string mode = c.args.size() > 1 ? c.args[1] : "side-by-side";
+            if (mode != "side-by-side" && mode != "difference") {
+                setStatus("Script line " + std::to_string(c.line) + ": no compare mode '" + mode +
+                              "' (side-by-side or difference).",
+                          true);
+                continue;
+            }
             open(c.args[0], true);
             for (auto& view : m_views)
-                if (view->name() == "Compare") view->open() = true;
+                if (auto* compare = dynamic_cast<ViewCompare*>(view.get())) {
+                    compare->open() = true;
+                    compare->mode =
+                        mode == "difference" ? ViewCompare::Mode::Difference : ViewCompare::Mode::SideBySide;
+                }
         } else if (c.name == "export") {
             scriptExport(c);
         } else if (c.name == "screenshot") {

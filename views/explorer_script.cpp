@@ -9,7 +9,9 @@ namespace attnscope::views {
 
 namespace {
 
-nlohmann::json rectJson(float x0, float y0, float x1, float y1) { return {x0, y0, x1 - x0, y1 - y0}; }
+nlohmann::json rectJson(float x0, float y0, float x1, float y1) {
+    return {x0, y0, x1 - x0, y1 - y0};
+}
 
 } // namespace
 
@@ -22,7 +24,8 @@ void Explorer::scriptViewCommand(const ScriptCommand& c) {
         camera.pan(c.number(0), c.number(1));
     } else if (c.name == "colormap") {
         const auto map = colormapFromName(c.args[0]);
-        if (!map) return setStatus("Script line " + std::to_string(c.line) + ": no colormap '" + c.args[0] + "'.", true);
+        if (!map)
+            return setStatus("Script line " + std::to_string(c.line) + ": no colormap '" + c.args[0] + "'.", true);
         canvas.style().colormap = *map;
     } else if (c.name == "scale") {
         const std::string& s = c.args[0];
@@ -59,11 +62,18 @@ std::string Explorer::regionsJson() const {
     return j.dump(2);
 }
 
-// export VIEW PATH [DPI]: the view (heatmap, grid, text, sentences) as the export dialog would write it.
+// export VIEW PATH [DPI]: the figure a view exports now, as the export dialog would write it. VIEW is a window's
+// title ("Compare", whose figure is the pair or the difference on screen) or a figure kind (heatmap, grid, text,
+// sentences, ...: the first open window showing one).
 void Explorer::scriptExport(const ScriptCommand& c) {
-    for (auto& view : m_views) {
+    std::vector<ViewBase*> order;
+    for (auto& view : m_views)
+        if (view->name() == c.args[0]) order.push_back(view.get());
+    for (auto& view : m_views)
+        if (view->name() != c.args[0]) order.push_back(view.get());
+    for (ViewBase* view : order) {
         const std::optional<FigureRequest> request = view->figureRequest();
-        if (!request || request->view != c.args[0]) continue;
+        if (!request || (view->name() != c.args[0] && request->view != c.args[0])) continue;
         if (!m_exportDialog.available()) {
             setStatus("This build has no figure export.", true);
             return;

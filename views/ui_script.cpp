@@ -21,16 +21,23 @@ struct Signature {
 };
 
 const std::map<std::string, Signature>& signatures() {
-    static const std::map<std::string, Signature> s{
-        {"frames", {{Arg::Number}, 1}},      {"wait-tiles", {{Arg::Number}, 0}}, {"wait-panels", {{Arg::Number}, 0}},
-        {"head", {{Arg::Number, Arg::Number}, 2}}, {"token", {{Arg::Number}, 1}},
-        {"pick", {{Arg::Number, Arg::Number}, 2}}, {"metric", {{Arg::Text}, 1}},
-        {"zoom", {{Arg::Number}, 1}},        {"pan", {{Arg::Number, Arg::Number}, 2}},
-        {"colormap", {{Arg::Text}, 1}},      {"scale", {{Arg::Text}, 1}},
-        {"click-grid", {{Arg::Number, Arg::Number}, 2}}, {"open", {{Arg::Text}, 1}},
-        {"compare", {{Arg::Text}, 1}},
-        {"screenshot", {{Arg::Text}, 1}},    {"quit", {{}, 0}},
-        {"export", {{Arg::Text, Arg::Text, Arg::Number}, 2}}};
+    static const std::map<std::string, Signature> s{{"frames", {{Arg::Number}, 1}},
+                                                    {"wait-tiles", {{Arg::Number}, 0}},
+                                                    {"wait-panels", {{Arg::Number}, 0}},
+                                                    {"head", {{Arg::Number, Arg::Number}, 2}},
+                                                    {"token", {{Arg::Number}, 1}},
+                                                    {"pick", {{Arg::Number, Arg::Number}, 2}},
+                                                    {"metric", {{Arg::Text}, 1}},
+                                                    {"zoom", {{Arg::Number}, 1}},
+                                                    {"pan", {{Arg::Number, Arg::Number}, 2}},
+                                                    {"colormap", {{Arg::Text}, 1}},
+                                                    {"scale", {{Arg::Text}, 1}},
+                                                    {"click-grid", {{Arg::Number, Arg::Number}, 2}},
+                                                    {"open", {{Arg::Text}, 1}},
+                                                    {"compare", {{Arg::Text, Arg::Text}, 1}},
+                                                    {"screenshot", {{Arg::Text}, 1}},
+                                                    {"quit", {{}, 0}},
+                                                    {"export", {{Arg::Text, Arg::Text, Arg::Number}, 2}}};
     return s;
 }
 

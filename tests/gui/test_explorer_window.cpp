@@ -144,8 +144,8 @@ TEST(ExplorerWindow, ClickedHeadShowsInTheHeatmapAndTheGridShowsEveryHead) {
 TEST(ExplorerWindow, ScriptedSessionScreenshotIsNotBlank) {
     privateFolders();
     const auto shot = test::scratchDir("gui-shot") / "shot.png";
-    const auto r = runScript("wait-tiles 60\nframes 3\nscreenshot " + shot.string() + "\nframes 1\n",
-                             {fixtureRun().string()});
+    const auto r =
+        runScript("wait-tiles 60\nframes 3\nscreenshot " + shot.string() + "\nframes 1\n", {fixtureRun().string()});
     ASSERT_EQ(r.code, 0) << r.err;
     const Image img = readPng(shot);
     ASSERT_EQ(img.width, 1600);
@@ -187,20 +187,25 @@ TEST(ExplorerWindow, ExportedFiguresAreTheCliFiguresOfWhatIsOnScreen) {
     privateFolders();
     const auto dir = test::scratchDir("gui-export");
     const auto r = runScript("wait-tiles 60\nhead 1 2\ncolormap magma\nmetric stats/entropy\nframes 3\n"
-                             "export heatmap " + (dir / "heatmap.svg").string() + "\n"
-                             "export grid " + (dir / "grid.png").string() + "\n"
-                             "zoom 4\nframes 3\nexport heatmap " + (dir / "zoomed.pdf").string() + "\n",
+                             "export heatmap " +
+                                 (dir / "heatmap.svg").string() +
+                                 "\n"
+                                 "export grid " +
+                                 (dir / "grid.png").string() +
+                                 "\n"
+                                 "zoom 4\nframes 3\nexport heatmap " +
+                                 (dir / "zoomed.pdf").string() + "\n",
                              {fixtureRun().string()});
     ASSERT_EQ(r.code, 0) << r.err;
     const auto run = fixtureRun().string();
-    ASSERT_EQ(runCli({"figure", run, "--view", "heatmap", "--layer", "1", "--head", "2", "--colormap", "magma",
-                      "--out", (dir / "cli_heatmap.svg").string()})
+    ASSERT_EQ(runCli({"figure", run, "--view", "heatmap", "--layer", "1", "--head", "2", "--colormap", "magma", "--out",
+                      (dir / "cli_heatmap.svg").string()})
                   .code,
               0);
-    ASSERT_EQ(runCli({"figure", run, "--view", "grid", "--metric", "stats/entropy", "--out",
-                      (dir / "cli_grid.png").string()})
-                  .code,
-              0);
+    ASSERT_EQ(
+        runCli({"figure", run, "--view", "grid", "--metric", "stats/entropy", "--out", (dir / "cli_grid.png").string()})
+            .code,
+        0);
     EXPECT_FALSE(test::readBinary<char>(dir / "heatmap.svg").empty());
     EXPECT_EQ(test::readBinary<char>(dir / "heatmap.svg"), test::readBinary<char>(dir / "cli_heatmap.svg"));
     EXPECT_EQ(test::readBinary<char>(dir / "grid.png"), test::readBinary<char>(dir / "cli_grid.png"));
@@ -219,9 +224,9 @@ TEST(ExplorerWindow, ExportedFiguresAreTheCliFiguresOfWhatIsOnScreen) {
 
 TEST(ExplorerWindow, ExportingAViewThatShowsNothingIsOneSentence) {
     privateFolders();
-    const auto r = runScript("wait-tiles 60\nexport sentences " +
-                                 (test::scratchDir("gui-export-bad") / "s.svg").string() + "\n",
-                             {fixtureRun().string()});
+    const auto r =
+        runScript("wait-tiles 60\nexport sentences " + (test::scratchDir("gui-export-bad") / "s.svg").string() + "\n",
+                  {fixtureRun().string()});
     EXPECT_NE(r.code, 0);
     EXPECT_NE(r.err.find("no view shows a 'sentences' figure"), std::string::npos) << r.err;
 }
@@ -231,8 +236,11 @@ TEST(ExplorerWindow, PanelResultsExportAsBeforeAfterFigures) {
     privateFolders();
     const auto dir = test::scratchDir("gui-export-panels");
     const auto r = runScript("wait-tiles 60\npick 3 2\nframes 20\nwait-panels 120\n"
-                             "export ablation " + (dir / "ablation.pdf").string() + "\n"
-                             "export calibration " + (dir / "calibration.svg").string() + "\n",
+                             "export ablation " +
+                                 (dir / "ablation.pdf").string() +
+                                 "\n"
+                                 "export calibration " +
+                                 (dir / "calibration.svg").string() + "\n",
                              {fixtureRun().string()});
     ASSERT_EQ(r.code, 0) << r.err;
     const auto text = runProgram("pdftotext", {(dir / "ablation.pdf").string(), "-"});
@@ -245,6 +253,31 @@ TEST(ExplorerWindow, PanelResultsExportAsBeforeAfterFigures) {
     EXPECT_NE(svg.find("threshold"), std::string::npos);
 }
 
+// `compare PATH difference` shows B - A, and `export Compare` writes what that window shows (the main Heatmap view
+// also exports a "heatmap" figure, so the kind alone would pick the wrong window): `figure B --view heatmap --minus A`.
+// B is the same story computed in bfloat16: the same tokens, attention a little different.
+TEST(ExplorerWindow, CompareViewExportsTheCliDifferenceFigure) {
+    privateFolders();
+    const auto dir = test::scratchDir("gui-export-difference");
+    const auto second = dir / "bf16.attn.h5";
+    ASSERT_EQ(runCli({"capture", (test::resourcesDir() / "models/organism").string(), "--prompt-file",
+                      (test::resourcesDir() / "prompts/demo_story.txt").string(), "--dtype", "bf16", "--out",
+                      second.string()})
+                  .code,
+              0);
+    const auto r = runScript("wait-tiles 60\nhead 2 2\ncompare " + second.string() +
+                                 " difference\nframes 60\nexport Compare " + (dir / "diff.svg").string() + "\n",
+                             {fixtureRun().string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    ASSERT_EQ(runCli({"figure", second.string(), "--view", "heatmap", "--minus", fixtureRun().string(), "--layer", "2",
+                      "--head", "2", "--out", (dir / "cli_diff.svg").string()})
+                  .code,
+              0);
+    const std::string svg = test::readBinary<char>(dir / "diff.svg");
+    EXPECT_NE(svg.find("B \u2212 A"), std::string::npos);
+    EXPECT_EQ(svg, test::readBinary<char>(dir / "cli_diff.svg"));
+}
+
 // The Compare view exports the two runs side by side as `figure A --view compare --with B` draws them.
 TEST(ExplorerWindow, CompareViewExportsTheCliPairFigure) {
     privateFolders();
@@ -255,8 +288,8 @@ TEST(ExplorerWindow, CompareViewExportsTheCliPairFigure) {
                       "the cat ran to the dog", "--out", second.string()})
                   .code,
               0);
-    const auto r = runScript("wait-tiles 60\nhead 1 2\ncompare " + second.string() +
-                                 "\nframes 60\nexport compare " + (dir / "pair.svg").string() + "\n",
+    const auto r = runScript("wait-tiles 60\nhead 1 2\ncompare " + second.string() + "\nframes 60\nexport compare " +
+                                 (dir / "pair.svg").string() + "\n",
                              {fixtureRun().string()});
     ASSERT_EQ(r.code, 0) << r.err;
     ASSERT_EQ(runCli({"figure", fixtureRun().string(), "--view", "compare", "--with", second.string(), "--layer", "1",
