@@ -14,6 +14,10 @@ struct SlabPart {
     const RunWriter::Impl::LayerDataset* set = nullptr;
     int64_t heads = 0, rows = 1, columns = 0, rowOffset = 0;
     bool causal = false; // chunks whose first column lies past the slab's last row hold only zeros: left out
+
+    bool rank4() const { return set->dims.size() == 4; }
+    int64_t chunkRows() const { return rank4() ? int64_t(set->chunk[2]) : 1; }
+    int64_t chunkColumns() const { return int64_t(set->chunk.back()); }
 };
 
 struct ChunkJob {
@@ -27,8 +31,7 @@ EncodedChunks encodeParts(int64_t layer, const std::vector<SlabPart>& parts, con
     std::vector<ChunkJob> jobs;
     for (size_t i = 0; i < parts.size(); ++i) {
         const SlabPart& p = parts[i];
-        const bool rank4 = p.set->dims.size() == 4;
-        const int64_t chunkRows = rank4 ? int64_t(p.set->chunk[2]) : 1, chunkColumns = int64_t(p.set->chunk.back());
+        const int64_t chunkRows = p.chunkRows(), chunkColumns = p.chunkColumns();
         for (int64_t h = 0; h < p.heads; ++h)
             for (int64_t r = 0; r < p.rows; r += chunkRows)
                 for (int64_t c = 0; c < p.columns; c += chunkColumns)
@@ -39,8 +42,7 @@ EncodedChunks encodeParts(int64_t layer, const std::vector<SlabPart>& parts, con
     auto encode = [&](int64_t j) {
         const ChunkJob& job = jobs[size_t(j)];
         const SlabPart& p = parts[job.part];
-        const bool rank4 = p.set->dims.size() == 4;
-        const int64_t chunkRows = rank4 ? int64_t(p.set->chunk[2]) : 1, chunkColumns = int64_t(p.set->chunk.back());
+        const int64_t chunkRows = p.chunkRows(), chunkColumns = p.chunkColumns();
         const size_t es = p.set->filters.elementSize;
         std::vector<uint8_t> chunk(size_t(chunkRows * chunkColumns) * es, 0);
         const int64_t rows = std::min(chunkRows, p.rows - job.row),
@@ -51,8 +53,8 @@ EncodedChunks encodeParts(int64_t layer, const std::vector<SlabPart>& parts, con
         }
         EncodedChunks::Chunk& out = chunks[size_t(j)];
         const auto l = uint64_t(layer), h = uint64_t(job.head), c = uint64_t(job.column);
-        out.offset = rank4 ? std::array<uint64_t, 4>{l, h, uint64_t(p.rowOffset + job.row), c}
-                           : std::array<uint64_t, 4>{l, h, c, 0};
+        out.offset = p.rank4() ? std::array<uint64_t, 4>{l, h, uint64_t(p.rowOffset + job.row), c}
+                               : std::array<uint64_t, 4>{l, h, c, 0};
         out.bytes = encodeChunk(chunk.data(), chunk.size(), p.set->filters);
     };
     if (parallel)
