@@ -48,15 +48,14 @@ void addStoryOptions(CLI::App& cmd, core::StoryConfig& story) {
                                                                             {"restate", core::AnswerForm::Restate}},
                                     CLI::ignore_case))
         ->group("Story mix");
-    cmd.add_option("--repeat-share", story.repeatShare, "share of stories holding a repeated random span")
-        ->capture_default_str()
-        ->check(CLI::Range(0.0, 1.0))
-        ->group("Story mix");
-    cmd.add_option("--unanswerable-share", story.unanswerableShare,
-                   "share of stories with a question no fact answers (\"Nobody knows .\")")
-        ->capture_default_str()
-        ->check(CLI::Range(0.0, 1.0))
-        ->group("Story mix");
+    const auto share = [&](const char* name, double& v, const char* help) {
+        cmd.add_option(name, v, help)->capture_default_str()->check(CLI::Range(0.0, 1.0))->group("Story mix");
+    };
+    share("--repeat-share", story.repeatShare, "share of stories holding a repeated random span");
+    share("--unanswerable-share", story.unanswerableShare,
+          "share of stories with a question no fact answers (\"Nobody knows .\")");
+    share("--echo-share", story.echoShare,
+          "share of filler sentences where a word comes again after an echo word (\"The dog too dog ran .\")");
 }
 
 std::string readTextFile(const std::string& path, const std::string& what) {

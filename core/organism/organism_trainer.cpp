@@ -322,6 +322,7 @@ void OrganismTrainer::save(const std::filesystem::path& target) const {
                                {"seq_len", o.seqLen}, {"lr", o.lr},           {"weight_decay", o.weightDecay}};
     if (!o.initFrom.empty()) c["attnscope_training"]["init_from"] = o.initFrom.filename().string();
     if (o.story.unanswerableShare > 0) c["attnscope_training"]["unanswerable_share"] = o.story.unanswerableShare;
+    if (o.story.echoShare > 0) c["attnscope_training"]["echo_share"] = o.story.echoShare;
     std::ofstream config(tmp / "config.json");
     config << c.dump(2) << "\n";
     config.close();

@@ -44,6 +44,7 @@ const StoryWords& storyWords() {
                        "day", "in",   "In",   "to",  "To",   "Where", "Who", "What",   "did",
                        "hid", "hide", "went", "go",  "gave", "give",  "had", "colour", "that"},
         .unanswered = {"Nobody", "knows"},
+        .echoes = {"too", "again", "also"},
     };
     return words;
 }
@@ -58,13 +59,15 @@ OrganismVocab::OrganismVocab() {
         add(s);
     const StoryWords& w = storyWords();
     for (const auto* list : {&w.structural, &w.names, &w.places, &w.objects, &w.colours, &w.containers, &w.fillerNouns,
-                             &w.fillerAdjectives, &w.fillerVerbs, &w.prepositions, &w.unanswered})
+                             &w.fillerAdjectives, &w.fillerVerbs, &w.prepositions, &w.unanswered, &w.echoes})
         for (const std::string& word : *list)
             add(word);
 }
 
 bool OrganismVocab::isOrganismSize(int64_t vocabSize) const {
-    return vocabSize == size() || vocabSize == size() - static_cast<int64_t>(storyWords().unanswered.size());
+    const auto echoes = static_cast<int64_t>(storyWords().echoes.size());
+    const auto unanswered = static_cast<int64_t>(storyWords().unanswered.size());
+    return vocabSize == size() || vocabSize == size() - echoes || vocabSize == size() - echoes - unanswered;
 }
 
 int32_t OrganismVocab::id(std::string_view word) const {

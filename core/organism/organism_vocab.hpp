@@ -23,7 +23,9 @@ struct StoryWords {
     std::vector<std::string> fillerVerbs; // intransitive, past tense
     std::vector<std::string> prepositions;
     std::vector<std::string> structural; // function words and punctuation of the sentence templates
-    std::vector<std::string> unanswered; // the answer to a question no fact answers; last, so older ids stay
+    std::vector<std::string> unanswered; // the answer to a question no fact answers; after the lists above, so
+                                         // older ids stay
+    std::vector<std::string> echoes; // "The big dog too dog ran .": the word before an echo word comes again; last
 };
 
 const StoryWords& storyWords();
@@ -42,8 +44,8 @@ public:
     const std::string& word(int32_t id) const;
     int64_t size() const { return static_cast<int64_t>(m_words.size()); }
     const std::vector<std::string>& words() const { return m_words; }
-    // True for this vocabulary's size and for the older one without the unanswered words (organisms trained before
-    // they existed, whose ids are the same prefix).
+    // True for this vocabulary's size and for the older ones without the echo words, and without the unanswered
+    // words too (organisms trained before they existed, whose ids are the same prefix).
     bool isOrganismSize(int64_t vocabSize) const;
 
     // Writes tokenizer.json (WordLevel, WhitespaceSplit, <bos> prepended by the post-processor) and

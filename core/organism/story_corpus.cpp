@@ -21,6 +21,7 @@ constexpr int64_t kMaxQuestionWords = 13; // What colour was the OBJ that NAME h
 constexpr int64_t kMaxRestatedQuestionWords =
     16; // Where did NAME hide the OBJ ? NAME hid the OBJ in the COLOUR CONTAINER .
 constexpr int64_t kMaxUnanswerableWords = 12; // What colour was the OBJ that NAME had ? Nobody knows .
+constexpr int64_t kEchoWords = 2;             // an echo word and the word it echoes, inside a filler sentence
 constexpr int64_t kMaxFacts = 12;             // every fact takes up to two distinct names out of 24, one colour of 12
 
 uint64_t splitSalt(CorpusSplit split) {
@@ -219,8 +220,19 @@ private:
     }
 
     void writeFiller() {
-        for (std::string_view w : fillerSentence(m_rng))
-            push({w});
+        const std::vector<std::string_view> sentence = fillerSentence(m_rng);
+        // Drawn only when asked for, so that stories without the option stay what they were.
+        const bool echo = m_config.echoShare > 0.0 && m_rng.chance(m_config.echoShare);
+        // Any word but the final "." can be echoed; the echo word comes right after it, then the word again.
+        const int64_t echoAfter = echo ? m_rng.between(0, int64_t(sentence.size()) - 2) : -1;
+        const std::string_view echoWord = echo ? std::string_view(pick(m_rng, storyWords().echoes)) : "";
+        for (size_t i = 0; i < sentence.size(); ++i) {
+            push({sentence[i]});
+            if (int64_t(i) == echoAfter) {
+                m_sample.echoes.push_back(pos());
+                push({echoWord, sentence[i]});
+            }
+        }
     }
 
     // Random words, then the same words again: the second copy is predictable only by looking back (induction).
@@ -313,6 +325,8 @@ StoryCorpus::StoryCorpus(uint64_t seed, StoryConfig config) : m_seed(seed), m_co
     if (!(c.unanswerableShare >= 0.0 && c.unanswerableShare <= 1.0))
         throw ArgumentError(
             fmt::format("The story corpus needs an unanswerable share in [0, 1], not {}.", c.unanswerableShare));
+    if (!(c.echoShare >= 0.0 && c.echoShare <= 1.0))
+        throw ArgumentError(fmt::format("The story corpus needs an echo share in [0, 1], not {}.", c.echoShare));
     if (c.minRepeatLength < 1 || c.maxRepeatLength < c.minRepeatLength)
         throw ArgumentError(fmt::format("The story corpus needs 1 <= min repeat length <= max repeat length, not {} "
                                         "and {}.",
@@ -336,7 +350,8 @@ int64_t maxSampleLength(const StoryConfig& c) {
     const int64_t repeat = c.repeatShare > 0.0 ? 2 * c.maxRepeatLength + 1 : 0;
     const int64_t question = c.answerForm == AnswerForm::Restate ? kMaxRestatedQuestionWords : kMaxQuestionWords;
     const int64_t unanswerable = c.unanswerableShare > 0.0 ? kMaxUnanswerableWords : 0;
-    return 2 + c.maxFacts * (kMaxFactWords + question) + c.maxFiller * kMaxFillerWords + repeat + unanswerable;
+    const int64_t filler = kMaxFillerWords + (c.echoShare > 0.0 ? kEchoWords : 0);
+    return 2 + c.maxFacts * (kMaxFactWords + question) + c.maxFiller * filler + repeat + unanswerable;
 }
 
 PackedSequences packSamples(const std::vector<StorySample>& samples, int64_t seqLen) {

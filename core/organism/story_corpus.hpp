@@ -30,6 +30,11 @@ struct StoryConfig {
     // retrieval heads then need somewhere to look when nothing matches, which is what an attention sink is. 0 keeps
     // the random stream, and so every story, exactly as before the option existed.
     double unanswerableShare = 0.0;
+    // Share of filler sentences with an echo: after one of their words comes an echo word and that word again ("The
+    // big dog too dog ran ."). This is the Bigram-Backcopy task of Guo et al. 2024 (arXiv:2410.13835): a head that
+    // copies the word before an echo word must do nothing everywhere else, and heads that must do nothing most of the
+    // time park their attention on <bos>, which is what an attention sink is. 0 keeps every story as before.
+    double echoShare = 0.0;
 };
 
 enum class QuestionKind { Hide, Go, Give, Colour };
@@ -57,6 +62,7 @@ struct StorySample {
     std::vector<StoryQuestion> questions;
     std::optional<RepeatedSpan> repeat;
     std::optional<int64_t> unanswerableStart; // "Where" of the question no fact answers, when the story has one
+    std::vector<int64_t> echoes;              // each echo word; the words before and after it are the same
     // The words after <bos> joined by single spaces: what the tokenizer encodes back to ids (it adds <bos>).
     std::string text() const;
 };

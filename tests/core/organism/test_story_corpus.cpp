@@ -285,3 +285,39 @@ TEST(StoryCorpus, UnanswerableQuestionsAskAboutNobodyInTheFacts) {
     for (const StorySample& s : StoryCorpus(5, config).samples(CorpusSplit::Train, 0, 50))
         EXPECT_FALSE(s.unanswerableStart.has_value());
 }
+
+// An echo word stands inside a filler sentence between a word and the same word again; with the share at 1 every
+// filler sentence has exactly one, facts and questions keep their positions, and the bound on the length holds.
+TEST(StoryCorpus, EchoWordsSitBetweenAWordAndItsCopy) {
+    StoryConfig config;
+    config.maxFiller = 28; // each filler sentence grows by two words
+    config.echoShare = 1.0;
+    const auto& echoes = core::storyWords().echoes;
+    int64_t echoed = 0;
+    for (const StorySample& s : StoryCorpus(7, config).samples(CorpusSplit::Train, 0, 200)) {
+        EXPECT_LE(static_cast<int64_t>(s.words.size()), core::maxSampleLength(config));
+        for (const int64_t at : s.echoes) {
+            const auto i = static_cast<size_t>(at);
+            ASSERT_TRUE(i >= 1 && i + 1 < s.words.size());
+            EXPECT_NE(std::find(echoes.begin(), echoes.end(), s.words[i]), echoes.end()) << s.text();
+            EXPECT_EQ(s.words[i - 1], s.words[i + 1]) << s.text();
+            EXPECT_NE(s.words[i - 1], ".") << s.text();
+        }
+        const auto inText = std::count_if(s.words.begin(), s.words.end(), [&](const std::string& w) {
+            return std::find(echoes.begin(), echoes.end(), w) != echoes.end();
+        });
+        EXPECT_EQ(inText, static_cast<int64_t>(s.echoes.size())) << s.text();
+        for (const auto& q : s.questions)
+            for (size_t k = 0; k < q.answerWords.size(); ++k)
+                EXPECT_EQ(s.words[q.answerStart + k], q.answerWords[k]);
+        echoed += static_cast<int64_t>(s.echoes.size());
+    }
+    EXPECT_GT(echoed, 200 * 5); // about 14 filler sentences a story, each with one echo
+    // Off, no story has one (test_organism_known_answers pins the held-out stories the committed organism is measured
+    // on, which the option must leave as they were).
+    config.echoShare = 0.0;
+    for (const StorySample& s : StoryCorpus(7, config).samples(CorpusSplit::Train, 0, 20))
+        EXPECT_TRUE(s.echoes.empty());
+    config.echoShare = 1.5;
+    EXPECT_THROW(StoryCorpus(7, config), core::ArgumentError);
+}
