@@ -47,6 +47,7 @@ public:
     ~HeadDetectorVisitor() override;
     int64_t rowEnd() const override { return m_length; }
     void visit(int64_t layer, int64_t head, int64_t row0, int64_t count, std::span<const float> rows) override;
+    bool headsInParallel() const override { return true; }
     HeadScores result() const;
 
 private:

@@ -45,6 +45,7 @@ public:
     PositionalVisitor(const AttentionSource& source, const PositionalParams& params = {});
     int64_t rowEnd() const override { return m_length; }
     void visit(int64_t layer, int64_t head, int64_t row0, int64_t count, std::span<const float> rows) override;
+    bool headsInParallel() const override { return true; }
     void layerDone(int64_t layer) override;
     const PositionalHeads& result() const { return m_out; } // complete after the pass
 
@@ -60,6 +61,7 @@ public:
                       const ConfidenceParams& params = {});
     int64_t rowEnd() const override { return m_length; }
     void visit(int64_t layer, int64_t head, int64_t row0, int64_t count, std::span<const float> rows) override;
+    bool headsInParallel() const override { return true; }
     HeadScores result() const;
 
 private:
@@ -73,6 +75,7 @@ public:
     explicit PreviousTokenVisitor(const AttentionSource& source);
     int64_t rowEnd() const override { return m_length; }
     void visit(int64_t layer, int64_t head, int64_t row0, int64_t count, std::span<const float> rows) override;
+    bool headsInParallel() const override { return true; }
     HeadScores result() const;
 
 private:

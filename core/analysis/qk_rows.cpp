@@ -31,7 +31,7 @@ struct QkRows::Impl {
     int64_t layer = -1;           // whose K is held
     std::vector<uint8_t> kLoaded; // [Hkv]
     std::vector<float> kT;        // [Hkv][d][T]: keys along the fast axis, so one q element sweeps many keys
-    std::vector<float> qBlock, lseBlock, dots;
+    std::vector<float> qBlock, lseBlock;
     std::vector<uint16_t> bits, loBits;
 
     explicit Impl(RunReader& reader) : io(reader.path()) {
@@ -53,7 +53,6 @@ struct QkRows::Impl {
         }
         kLoaded.assign(size_t(kvHeads), 0);
         kT.resize(size_t(kvHeads * d * T));
-        dots.resize(size_t(T));
     }
 
     // [rows][d] float32 of Q or K: hi + lo summed in float, as RunTileSource::recompute does.
@@ -90,7 +89,7 @@ QkRows::QkRows(RunReader& reader) : m_impl(std::make_unique<Impl>(reader)) {}
 QkRows::~QkRows() = default;
 
 size_t QkRows::bytesHeld() const {
-    return (m_impl->kT.size() + m_impl->qBlock.size() + m_impl->dots.size()) * sizeof(float);
+    return (m_impl->kT.size() + m_impl->qBlock.size()) * sizeof(float);
 }
 
 void QkRows::rows(int64_t layer, int64_t head, int64_t row0, int64_t count, std::span<float> out) {
@@ -106,28 +105,35 @@ void QkRows::rows(int64_t layer, int64_t head, int64_t row0, int64_t count, std:
     m.lseBlock.resize(size_t(count));
     m.io.readSlab(m.lse.get(), H5T_NATIVE_FLOAT, {hsize_t(layer), hsize_t(head), hsize_t(row0)}, {1, 1, hsize_t(count)},
                   m.lseBlock.data(), "/qk/lse");
-    float* dots = m.dots.data();
-    for (int64_t i = 0; i < count; ++i) {
-        const int64_t keysInRow = row0 + i + 1; // causal: key <= query
-        const float* qi = m.qBlock.data() + i * d;
-        // Each dot accumulates e = 0..d-1 in order from 0.0f, as the reader's scalar loop does, so the sums are the
-        // same floats; the sweep over keys is what vectorises.
-        for (int64_t j0 = 0; j0 < keysInRow; j0 += kKeyChunk) {
-            const int64_t j1 = std::min(keysInRow, j0 + kKeyChunk);
-            std::fill(dots + j0, dots + j1, 0.0f);
-            for (int64_t e = 0; e < d; ++e) {
-                const float qe = qi[e];
-                const float* ke = kT + e * T;
-                for (int64_t j = j0; j < j1; ++j)
-                    dots[j] += qe * ke[j];
+    // Rows are independent: OpenMP threads take them a few at a time (later rows have more keys), each with its own
+    // dot-product buffer.
+#pragma omp parallel
+    {
+        std::vector<float> dotsOfThread(static_cast<size_t>(T));
+        float* dots = dotsOfThread.data();
+#pragma omp for schedule(dynamic, 4)
+        for (int64_t i = 0; i < count; ++i) {
+            const int64_t keysInRow = row0 + i + 1; // causal: key <= query
+            const float* qi = m.qBlock.data() + i * d;
+            // Each dot accumulates e = 0..d-1 in order from 0.0f, as the reader's scalar loop does, so the sums are
+            // the same floats; the sweep over keys is what vectorises.
+            for (int64_t j0 = 0; j0 < keysInRow; j0 += kKeyChunk) {
+                const int64_t j1 = std::min(keysInRow, j0 + kKeyChunk);
+                std::fill(dots + j0, dots + j1, 0.0f);
+                for (int64_t e = 0; e < d; ++e) {
+                    const float qe = qi[e];
+                    const float* ke = kT + e * T;
+                    for (int64_t j = j0; j < j1; ++j)
+                        dots[j] += qe * ke[j];
+                }
             }
+            const double lse = double(m.lseBlock[size_t(i)]);
+            float* row = out.data() + i * T;
+            // The subtraction in double, as the reader does: scores and LSE can both be large while their difference
+            // is small.
+            for (int64_t j = 0; j < keysInRow; ++j)
+                row[j] = float(std::exp(m.scale * double(dots[j]) - lse));
         }
-        const double lse = double(m.lseBlock[size_t(i)]);
-        float* row = out.data() + i * T;
-        // The subtraction in double, as the reader does: scores and LSE can both be large while their difference is
-        // small.
-        for (int64_t j = 0; j < keysInRow; ++j)
-            row[j] = float(std::exp(m.scale * double(dots[j]) - lse));
     }
 }
 

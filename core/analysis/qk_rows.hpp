@@ -1,7 +1,7 @@
 #pragma once
 // Exact level-0 attention rows of a run stored without full maps, recomputed from its Q/K/LSE with the same float
 // arithmetic as RunReader::block (bit for bit), but fast: each layer's K is read once, Q and LSE once per row block.
-// Thread: one caller at a time (HDF5 is not thread-safe; it owns its buffers).
+// Thread: one caller at a time (HDF5 is not thread-safe; it owns its buffers); rows() computes on OpenMP threads.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -20,7 +20,8 @@ public:
     // as float32 ([Hkv][d][T], loaded when the layer changes) and one block's Q; asserts on a range outside the map.
     void rows(int64_t layer, int64_t head, int64_t row0, int64_t count, std::span<float> out);
 
-    // Bytes held for the current layer's K and the last block's Q (the recompute's whole memory).
+    // Bytes held for the current layer's K and the last block's Q (the recompute's memory, besides one row of dot
+    // products per thread while rows() runs).
     size_t bytesHeld() const;
 
     struct Impl;

@@ -1,7 +1,9 @@
 #pragma once
 // One pass over the attention rows of every head, feeding any number of streaming analyses: each row block of each
 // head is produced once (AttentionSource::rows, the expensive part when rows are recomputed from Q/K) and shown to
-// every visitor. Memory: one block of source.preferredRows() x T floats, plus what the visitors keep.
+// every visitor. Memory: one row block of every head of a layer (H x source.preferredRows() x T floats, fewer rows
+// when that passes 256 MiB), plus what the visitors keep. Visitors that allow it see a block's heads at once, one
+// OpenMP thread per head.
 #include "analysis/attention_source.hpp"
 
 #include <cstdint>
@@ -11,8 +13,9 @@
 namespace attnscope::core {
 
 // A streaming analysis. The pass visits layers from the last to the first (rollout from chosen output rows walks
-// down the layers), within a layer row blocks in ascending order, within a block heads in ascending order; so each
-// head's rows arrive in query order, and every head of a block arrives before blockDone.
+// down the layers), within a layer row blocks in ascending order, within a block heads in ascending order (or all at
+// once, see headsInParallel); so each head's rows arrive in query order, and every head of a block arrives before
+// blockDone.
 class RowVisitor {
 public:
     virtual ~RowVisitor() = default;
@@ -25,6 +28,9 @@ public:
     virtual void blockDone(int64_t /*layer*/, int64_t /*row0*/, int64_t /*count*/) {}
     // After the last block of this layer.
     virtual void layerDone(int64_t /*layer*/) {}
+    // True when visit() may run for different heads of one block on different threads at once: it then touches only
+    // that head's state. blockDone and layerDone always run alone.
+    virtual bool headsInParallel() const { return false; }
 };
 
 // Runs the pass. afterLayer(layersDone), when given, runs after each layer (progress; it may throw to cancel).
