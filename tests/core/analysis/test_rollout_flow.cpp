@@ -112,6 +112,35 @@ TEST(Rollout, ChunkedStreamingGivesTheSameResults) {
     EXPECT_EQ(chunked.maxAsked(), 3);
 }
 
+// Rows longer than one of the threads' key ranges (2048 keys): e_q times every layer's (A + I) / rowsum, computed
+// here directly, a row vector at a time.
+TEST(Rollout, ChosenRowsOfLongMapsEqualTheProductByHand) {
+    const int64_t L = 2, H = 2, T = 2100;
+    auto map = test::randomCausal(L, H, T, 21);
+    const int64_t rows[] = {T - 1, 2049};
+    core::Rollout chosen = core::rolloutRows(map, rows);
+    for (size_t i = 0; i < 2; ++i) {
+        std::vector<double> v(size_t(T), 0.0);
+        v[size_t(rows[i])] = 1.0;
+        for (int64_t l = L - 1; l >= 0; --l) {
+            std::vector<double> next(static_cast<size_t>(T), 0.0), aug(static_cast<size_t>(T), 0.0);
+            for (int64_t j = 0; j < T; ++j) {
+                if (v[size_t(j)] == 0.0) continue;
+                double sum = 0;
+                for (int64_t k = 0; k <= j; ++k) {
+                    aug[size_t(k)] = (double(map.at(l, 0, j, k)) / H + double(map.at(l, 1, j, k)) / H) + (k == j);
+                    sum += aug[size_t(k)];
+                }
+                for (int64_t k = 0; k <= j; ++k)
+                    next[size_t(k)] += v[size_t(j)] * aug[size_t(k)] / sum;
+            }
+            v = next;
+        }
+        for (int64_t k = 0; k < T; ++k)
+            ASSERT_NEAR(chosen.at(i, k), v[size_t(k)], 1e-12) << "row " << rows[i] << " key " << k; // summation order
+    }
+}
+
 TEST(Rollout, LimitsAndArguments) {
     UnreadSource longRun(core::kRolloutMaxTokens + 1);
     EXPECT_THROW(core::rollout(longRun), core::ArgumentError);
