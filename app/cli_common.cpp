@@ -42,6 +42,9 @@ void addStoryOptions(CLI::App& cmd, core::StoryConfig& story) {
     count("--max-facts", story.maxFacts, "most facts (and questions) per story");
     count("--min-filler", story.minFiller, "fewest filler sentences between the facts and the questions");
     count("--max-filler", story.maxFiller, "most filler sentences between the facts and the questions");
+    count("--min-repeat-gap", story.minRepeatGap, "fewest filler sentences between the two copies of a repeated span");
+    count("--max-repeat-gap", story.maxRepeatGap,
+          "most filler sentences between the two copies of a repeated span (0: adjacent copies)");
     cmd.add_option("--answer-form", story.answerForm, "short (\"In the blue box .\") or restate (the fact again)")
         ->transform(
             CLI::CheckedTransformer(std::map<std::string, core::AnswerForm>{{"short", core::AnswerForm::Short},

@@ -50,6 +50,10 @@ void addEvalOrganismCommand(CLI::App& app) {
         runWithProgressBar(progress, [&] { e = core::evaluateOrganism(*model, *o, &progress); });
         const auto retrieval = e.best(e.retrievalTop1), induction = e.best(e.inductionScore),
                    sink = e.best(e.bosAlpha, 1);
+        nlohmann::json byKind = nlohmann::json::object();
+        for (size_t k = 0; k < core::kQuestionKinds; ++k)
+            byKind[core::questionKindName(core::QuestionKind(k))] = {{"questions", e.questionsByKind[k]},
+                                                                      {"answered", e.answeredByKind[k]}};
         if (*json) {
             nlohmann::json j = {
                 {"model", args->model},
@@ -57,6 +61,7 @@ void addEvalOrganismCommand(CLI::App& app) {
                 {"questions", e.questions},
                 {"min_distance", o->minDistance},
                 {"answer_accuracy", e.answerAccuracy},
+                {"answers_by_kind", byKind},
                 {"retrieval_head", headJson(retrieval)},
                 {"retrieval_top1", perHeadJson(e, e.retrievalTop1)},
                 {"spans", e.spans},
@@ -74,6 +79,11 @@ void addEvalOrganismCommand(CLI::App& app) {
         fmt::print("{} held-out stories (seed {})\n", e.stories, o->seed);
         fmt::print("answers {} tokens or more back: {}/{} right ({:.1f}%)\n", o->minDistance, e.answered, e.questions,
                    100 * e.answerAccuracy);
+        std::string kinds;
+        for (const auto& [kind, n] : byKind.items())
+            kinds += fmt::format("{}{} {}/{}", kinds.empty() ? "" : ", ", kind, n["answered"].get<int64_t>(),
+                                 n["questions"].get<int64_t>());
+        fmt::print("  by question: {}\n", kinds);
         fmt::print("retrieval head L{}H{}: top-1 on the fact's answer for {:.1f}% of those questions\n",
                    retrieval.layer, retrieval.head, 100 * retrieval.value);
         fmt::print("repeated spans ({}): loss {:.3f} on the first copy, {:.3f} on the second ({:.1f}%)\n", e.spans,

@@ -94,6 +94,8 @@ OrganismEval evaluateOrganism(Transformer& model, const OrganismEvalOptions& o, 
                 right = right && argmax(out, pos) == s.ids[static_cast<size_t>(pos + 1)];
             }
             e.answered += right;
+            e.questionsByKind[size_t(q->kind)] += 1;
+            e.answeredByKind[size_t(q->kind)] += right;
             for (int64_t l = 0; l < e.layers; ++l)
                 for (int64_t h = 0; h < e.heads; ++h)
                     e.retrievalTop1[static_cast<size_t>(l * e.heads + h)] +=

@@ -4,6 +4,7 @@
 #include "intervene/attention_edit.hpp"
 #include "organism/story_corpus.hpp"
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct OrganismEval {
     // Long-range questions: teacher-forced, every answer word must be the argmax.
     int64_t questions = 0, answered = 0;
     double answerAccuracy = 0;
+    // The same per question kind (QuestionKind order: hide, go, give, colour): which facts the organism cannot yet
+    // look up.
+    std::array<int64_t, kQuestionKinds> questionsByKind{}, answeredByKind{};
     // Share of those questions on which the head's top-1 key, at the query that produces the first answer word, is
     // the fact's first answer word; [L][H].
     std::vector<double> retrievalTop1;

@@ -65,8 +65,21 @@ public:
         const int64_t filler = m_rng.between(m_config.minFiller, m_config.maxFiller);
         const bool repeat = m_rng.chance(m_config.repeatShare);
         const int64_t repeatAt = repeat ? m_rng.between(0, filler) : -1;
+        // Drawn only when asked for, so that stories without the option stay what they were.
+        const int64_t gap =
+            repeat && m_config.maxRepeatGap > 0 ? m_rng.between(m_config.minRepeatGap, m_config.maxRepeatGap) : 0;
+        const int64_t secondAt = gap > 0 ? std::min(repeatAt + gap, filler) : -1;
+        std::vector<std::string> span;
         for (int64_t k = 0; k <= filler; ++k) {
-            if (k == repeatAt) writeRepeat(facts);
+            if (k == repeatAt) {
+                span = drawSpan(facts);
+                m_sample.repeat = RepeatedSpan{pos(), 0, int64_t(span.size())};
+                pushSpan(span, gap == 0 ? 2 : 1);
+            }
+            if (k == secondAt) {
+                m_sample.repeat->secondStart = pos();
+                pushSpan(span, 1);
+            }
             if (k < filler) writeFiller();
         }
         std::vector<size_t> order(facts.size());
@@ -105,7 +118,7 @@ private:
         const auto places = pickDistinct(m_rng, w.places, n);
         std::vector<Fact> facts;
         for (size_t i = 0; i < static_cast<size_t>(n); ++i)
-            facts.push_back({static_cast<QuestionKind>(m_rng.below(4)), names[2 * i], names[2 * i + 1], objects[i],
+            facts.push_back({static_cast<QuestionKind>(m_rng.below(int64_t(kQuestionKinds))), names[2 * i], names[2 * i + 1], objects[i],
                              colours[i], pick(m_rng, w.containers), places[i]});
         return facts;
     }
@@ -208,7 +221,7 @@ private:
             name = pick(m_rng, w.names);
         while (std::any_of(facts.begin(), facts.end(),
                            [&](const Fact& f) { return name == f.name || name == f.recipient; }));
-        Fact f{static_cast<QuestionKind>(m_rng.below(4)), name, {}, pick(m_rng, w.objects), {}, {}, {}};
+        Fact f{static_cast<QuestionKind>(m_rng.below(int64_t(kQuestionKinds))), name, {}, pick(m_rng, w.objects), {}, {}, {}};
         m_sample.unanswerableStart = pos();
         pushQuestion(f);
         push({"Nobody", "knows", "."});
@@ -235,8 +248,8 @@ private:
         }
     }
 
-    // Random words, then the same words again: the second copy is predictable only by looking back (induction).
-    void writeRepeat(const std::vector<Fact>& facts) {
+    // Random words for a repeated span: the second copy is predictable only by looking back (induction).
+    std::vector<std::string> drawSpan(const std::vector<Fact>& facts) {
         const StoryWords& w = storyWords();
         // Every kind of word a question can ask for is in the pools: a model that never copies a category in the
         // spans never learns to copy it at all (organisms trained without names, places and colours here copied
@@ -257,12 +270,17 @@ private:
             const std::string& word = pick(m_rng, *pools[static_cast<size_t>(m_rng.below(int64_t(pools.size())))]);
             if (!inFacts(word)) span.push_back(word);
         }
-        RepeatedSpan r{pos(), pos() + length, length};
-        for (int copy = 0; copy < 2; ++copy)
+        return span;
+    }
+
+    // copies x the span, then "."; a span written twice at once has its second copy right after the first.
+    void pushSpan(const std::vector<std::string>& span, int copies) {
+        for (int copy = 0; copy < copies; ++copy) {
+            if (copy == 1) m_sample.repeat->secondStart = pos();
             for (const std::string& s : span)
                 push({s});
+        }
         push({"."});
-        m_sample.repeat = r;
     }
 
     SplitMix64& m_rng;
@@ -303,6 +321,20 @@ std::vector<std::string_view> fillerSentence(SplitMix64& rng) {
     }
 }
 
+const char* questionKindName(QuestionKind kind) {
+    switch (kind) {
+    case QuestionKind::Hide:
+        return "hide";
+    case QuestionKind::Go:
+        return "go";
+    case QuestionKind::Give:
+        return "give";
+    case QuestionKind::Colour:
+        return "colour";
+    }
+    return "?";
+}
+
 std::string StorySample::text() const {
     std::string out;
     for (size_t i = 1; i < words.size(); ++i) {
@@ -327,6 +359,9 @@ StoryCorpus::StoryCorpus(uint64_t seed, StoryConfig config) : m_seed(seed), m_co
             fmt::format("The story corpus needs an unanswerable share in [0, 1], not {}.", c.unanswerableShare));
     if (!(c.echoShare >= 0.0 && c.echoShare <= 1.0))
         throw ArgumentError(fmt::format("The story corpus needs an echo share in [0, 1], not {}.", c.echoShare));
+    if (c.minRepeatGap < 0 || c.maxRepeatGap < c.minRepeatGap)
+        throw ArgumentError(fmt::format("The story corpus needs 0 <= min repeat gap <= max repeat gap, not {} and {}.",
+                                        c.minRepeatGap, c.maxRepeatGap));
     if (c.minRepeatLength < 1 || c.maxRepeatLength < c.minRepeatLength)
         throw ArgumentError(fmt::format("The story corpus needs 1 <= min repeat length <= max repeat length, not {} "
                                         "and {}.",
@@ -347,7 +382,8 @@ std::vector<StorySample> StoryCorpus::samples(CorpusSplit split, int64_t first, 
 }
 
 int64_t maxSampleLength(const StoryConfig& c) {
-    const int64_t repeat = c.repeatShare > 0.0 ? 2 * c.maxRepeatLength + 1 : 0;
+    // A span split by a gap ends each copy with ".".
+    const int64_t repeat = c.repeatShare > 0.0 ? 2 * c.maxRepeatLength + (c.maxRepeatGap > 0 ? 2 : 1) : 0;
     const int64_t question = c.answerForm == AnswerForm::Restate ? kMaxRestatedQuestionWords : kMaxQuestionWords;
     const int64_t unanswerable = c.unanswerableShare > 0.0 ? kMaxUnanswerableWords : 0;
     const int64_t filler = kMaxFillerWords + (c.echoShare > 0.0 ? kEchoWords : 0);

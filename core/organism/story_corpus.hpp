@@ -1,6 +1,7 @@
 #pragma once
 // Deterministic story corpus for the model organism: sample (seed, split, index) -> words, ids and the positions of
 // every fact, question answer and repeated span. All positions are token indexes into the sample (0 is <bos>).
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +26,11 @@ struct StoryConfig {
     int64_t minFiller = 0, maxFiller = 34; // filler sentences between the facts and the questions
     double repeatShare = 0.75;             // share of samples holding a repeated random span
     int64_t minRepeatLength = 8, maxRepeatLength = 24;
+    // Filler sentences between the two copies of a repeated span (0: the second copy follows the first at once). The
+    // organism's induction heads copy only as far back as they were trained to: with adjacent copies (at most 24
+    // words back) they fail to copy the word after a fact's answer word 200 tokens back ("In the blue" -> "box").
+    // 0 keeps the random stream, and so every story, exactly as before the option existed.
+    int64_t minRepeatGap = 0, maxRepeatGap = 0;
     AnswerForm answerForm = AnswerForm::Short;
     // Share of stories that also ask about someone no fact mentions ("Where did Zoe go ? Nobody knows ."): the
     // retrieval heads then need somewhere to look when nothing matches, which is what an attention sink is. 0 keeps
@@ -38,6 +44,9 @@ struct StoryConfig {
 };
 
 enum class QuestionKind { Hide, Go, Give, Colour };
+inline constexpr size_t kQuestionKinds = 4;
+// "hide", "go", "give", "colour".
+const char* questionKindName(QuestionKind kind);
 
 struct StoryQuestion {
     QuestionKind kind = QuestionKind::Hide;

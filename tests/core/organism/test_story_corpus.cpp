@@ -321,3 +321,34 @@ TEST(StoryCorpus, EchoWordsSitBetweenAWordAndItsCopy) {
     config.echoShare = 1.5;
     EXPECT_THROW(StoryCorpus(7, config), core::ArgumentError);
 }
+
+// With a gap, filler sentences stand between the two copies of a repeated span, each copy ends with ".", and the
+// second copy is the first word for word.
+TEST(StoryCorpus, RepeatGapPutsFillerBetweenTheCopies) {
+    StoryConfig config;
+    config.minFiller = 20;
+    config.minRepeatGap = 4, config.maxRepeatGap = 12;
+    config.repeatShare = 1.0;
+    int64_t farApart = 0;
+    for (const StorySample& s : StoryCorpus(9, config).samples(CorpusSplit::Train, 0, 200)) {
+        EXPECT_LE(static_cast<int64_t>(s.words.size()), core::maxSampleLength(config));
+        ASSERT_TRUE(s.repeat.has_value());
+        const core::RepeatedSpan& r = *s.repeat;
+        const auto at = [&](int64_t i) { return s.words[static_cast<size_t>(i)]; };
+        for (int64_t i = 0; i < r.length; ++i)
+            ASSERT_EQ(at(r.firstStart + i), at(r.secondStart + i)) << s.text();
+        EXPECT_EQ(at(r.firstStart + r.length), ".");
+        EXPECT_EQ(at(r.secondStart + r.length), ".");
+        // Between the copies: whole filler sentences (at least one unless the story ran out of filler first).
+        const int64_t between = r.secondStart - (r.firstStart + r.length + 1);
+        EXPECT_GE(between, 0);
+        if (between > 0) EXPECT_EQ(at(r.secondStart - 1), ".") << s.text();
+        farApart += r.secondStart - r.firstStart >= 50;
+        for (const auto& q : s.questions)
+            for (size_t k = 0; k < q.answerWords.size(); ++k)
+                EXPECT_EQ(at(q.answerStart + int64_t(k)), q.answerWords[k]);
+    }
+    EXPECT_GT(farApart, 100); // 4-12 sentences of 5-10 words: most copies lie 50+ tokens apart
+    config.minRepeatGap = 3, config.maxRepeatGap = 2;
+    EXPECT_THROW(StoryCorpus(9, config), core::ArgumentError);
+}
