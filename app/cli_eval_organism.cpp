@@ -53,7 +53,7 @@ void addEvalOrganismCommand(CLI::App& app) {
         nlohmann::json byKind = nlohmann::json::object();
         for (size_t k = 0; k < core::kQuestionKinds; ++k)
             byKind[core::questionKindName(core::QuestionKind(k))] = {{"questions", e.questionsByKind[k]},
-                                                                      {"answered", e.answeredByKind[k]}};
+                                                                     {"answered", e.answeredByKind[k]}};
         if (*json) {
             nlohmann::json j = {
                 {"model", args->model},

@@ -25,7 +25,7 @@ struct StoryWords {
     std::vector<std::string> structural; // function words and punctuation of the sentence templates
     std::vector<std::string> unanswered; // the answer to a question no fact answers; after the lists above, so
                                          // older ids stay
-    std::vector<std::string> echoes; // "The big dog too dog ran .": the word before an echo word comes again; last
+    std::vector<std::string> echoes;     // "The big dog too dog ran .": the word before an echo word comes again; last
 };
 
 const StoryWords& storyWords();

@@ -118,8 +118,8 @@ private:
         const auto places = pickDistinct(m_rng, w.places, n);
         std::vector<Fact> facts;
         for (size_t i = 0; i < static_cast<size_t>(n); ++i)
-            facts.push_back({static_cast<QuestionKind>(m_rng.below(int64_t(kQuestionKinds))), names[2 * i], names[2 * i + 1], objects[i],
-                             colours[i], pick(m_rng, w.containers), places[i]});
+            facts.push_back({static_cast<QuestionKind>(m_rng.below(int64_t(kQuestionKinds))), names[2 * i],
+                             names[2 * i + 1], objects[i], colours[i], pick(m_rng, w.containers), places[i]});
         return facts;
     }
 
@@ -221,7 +221,13 @@ private:
             name = pick(m_rng, w.names);
         while (std::any_of(facts.begin(), facts.end(),
                            [&](const Fact& f) { return name == f.name || name == f.recipient; }));
-        Fact f{static_cast<QuestionKind>(m_rng.below(int64_t(kQuestionKinds))), name, {}, pick(m_rng, w.objects), {}, {}, {}};
+        Fact f{static_cast<QuestionKind>(m_rng.below(int64_t(kQuestionKinds))),
+               name,
+               {},
+               pick(m_rng, w.objects),
+               {},
+               {},
+               {}};
         m_sample.unanswerableStart = pos();
         pushQuestion(f);
         push({"Nobody", "knows", "."});

@@ -1,6 +1,6 @@
 // The committed organism (resources/models/organism) has the mechanisms it is known to have, measured on held-out
-// stories through the runtime: three induction heads that copy repeated spans, one of which (L3H2) is also the head that
-// answers questions by looking at the fact. These are the heads the analysis detectors must find. (It has no sink
+// stories through the runtime: three induction heads that copy repeated spans, one of which (L3H2) is also the head
+// that answers questions by looking at the fact. These are the heads the analysis detectors must find. (It has no sink
 // yet: see its README.)
 #include "organism/organism_eval.hpp"
 #include "runtime/transformer.hpp"
