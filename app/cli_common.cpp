@@ -57,6 +57,8 @@ void addStoryOptions(CLI::App& cmd, core::StoryConfig& story) {
     share("--repeat-share", story.repeatShare, "share of stories holding a repeated random span");
     share("--unanswerable-share", story.unanswerableShare,
           "share of stories with a question no fact answers (\"Nobody knows .\")");
+    share("--repeat-gap-share", story.repeatGapShare,
+          "with a repeat gap, the share of spans that get one (the rest keep adjacent copies)");
     share("--echo-share", story.echoShare,
           "share of filler sentences where a word comes again after an echo word (\"The dog too dog ran .\")");
 }

@@ -323,7 +323,10 @@ void OrganismTrainer::save(const std::filesystem::path& target) const {
     if (!o.initFrom.empty()) c["attnscope_training"]["init_from"] = o.initFrom.filename().string();
     if (o.story.unanswerableShare > 0) c["attnscope_training"]["unanswerable_share"] = o.story.unanswerableShare;
     if (o.story.echoShare > 0) c["attnscope_training"]["echo_share"] = o.story.echoShare;
-    if (o.story.maxRepeatGap > 0) c["attnscope_training"]["repeat_gap"] = {o.story.minRepeatGap, o.story.maxRepeatGap};
+    if (o.story.maxRepeatGap > 0) {
+        c["attnscope_training"]["repeat_gap"] = {o.story.minRepeatGap, o.story.maxRepeatGap};
+        c["attnscope_training"]["repeat_gap_share"] = o.story.repeatGapShare;
+    }
     std::ofstream config(tmp / "config.json");
     config << c.dump(2) << "\n";
     config.close();

@@ -66,8 +66,9 @@ public:
         const bool repeat = m_rng.chance(m_config.repeatShare);
         const int64_t repeatAt = repeat ? m_rng.between(0, filler) : -1;
         // Drawn only when asked for, so that stories without the option stay what they were.
-        const int64_t gap =
-            repeat && m_config.maxRepeatGap > 0 ? m_rng.between(m_config.minRepeatGap, m_config.maxRepeatGap) : 0;
+        const bool gapped = repeat && m_config.maxRepeatGap > 0 &&
+                            (m_config.repeatGapShare >= 1.0 || m_rng.chance(m_config.repeatGapShare));
+        const int64_t gap = gapped ? m_rng.between(m_config.minRepeatGap, m_config.maxRepeatGap) : 0;
         const int64_t secondAt = gap > 0 ? std::min(repeatAt + gap, filler) : -1;
         std::vector<std::string> span;
         for (int64_t k = 0; k <= filler; ++k) {
@@ -365,6 +366,9 @@ StoryCorpus::StoryCorpus(uint64_t seed, StoryConfig config) : m_seed(seed), m_co
             fmt::format("The story corpus needs an unanswerable share in [0, 1], not {}.", c.unanswerableShare));
     if (!(c.echoShare >= 0.0 && c.echoShare <= 1.0))
         throw ArgumentError(fmt::format("The story corpus needs an echo share in [0, 1], not {}.", c.echoShare));
+    if (!(c.repeatGapShare >= 0.0 && c.repeatGapShare <= 1.0))
+        throw ArgumentError(
+            fmt::format("The story corpus needs a repeat gap share in [0, 1], not {}.", c.repeatGapShare));
     if (c.minRepeatGap < 0 || c.maxRepeatGap < c.minRepeatGap)
         throw ArgumentError(fmt::format("The story corpus needs 0 <= min repeat gap <= max repeat gap, not {} and {}.",
                                         c.minRepeatGap, c.maxRepeatGap));

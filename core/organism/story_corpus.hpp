@@ -31,6 +31,9 @@ struct StoryConfig {
     // words back) they fail to copy the word after a fact's answer word 200 tokens back ("In the blue" -> "box").
     // 0 keeps the random stream, and so every story, exactly as before the option existed.
     int64_t minRepeatGap = 0, maxRepeatGap = 0;
+    // With a gap range, the share of spans that get a gap; the rest keep adjacent copies (a continuation trained on
+    // gaps alone stopped copying adjacent ones). Drawn only when below 1.
+    double repeatGapShare = 1.0;
     AnswerForm answerForm = AnswerForm::Short;
     // Share of stories that also ask about someone no fact mentions ("Where did Zoe go ? Nobody knows ."): the
     // retrieval heads then need somewhere to look when nothing matches, which is what an attention sink is. 0 keeps

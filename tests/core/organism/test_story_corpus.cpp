@@ -349,6 +349,13 @@ TEST(StoryCorpus, RepeatGapPutsFillerBetweenTheCopies) {
                 EXPECT_EQ(at(q.answerStart + int64_t(k)), q.answerWords[k]);
     }
     EXPECT_GT(farApart, 100); // 4-12 sentences of 5-10 words: most copies lie 50+ tokens apart
+    // A gap share of one half keeps about half of the spans' copies adjacent.
+    config.repeatGapShare = 0.5;
+    int64_t adjacent = 0;
+    for (const StorySample& s : StoryCorpus(9, config).samples(CorpusSplit::Train, 0, 200))
+        adjacent += s.repeat->secondStart == s.repeat->firstStart + s.repeat->length;
+    EXPECT_GT(adjacent, 70);
+    EXPECT_LT(adjacent, 130);
     config.minRepeatGap = 3, config.maxRepeatGap = 2;
     EXPECT_THROW(StoryCorpus(9, config), core::ArgumentError);
 }
