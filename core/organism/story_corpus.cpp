@@ -359,16 +359,14 @@ StoryCorpus::StoryCorpus(uint64_t seed, StoryConfig config) : m_seed(seed), m_co
     if (c.minFiller < 0 || c.maxFiller < c.minFiller)
         throw ArgumentError(fmt::format("The story corpus needs 0 <= min filler <= max filler, not {} and {}.",
                                         c.minFiller, c.maxFiller));
-    if (!(c.repeatShare >= 0.0 && c.repeatShare <= 1.0))
-        throw ArgumentError(fmt::format("The story corpus needs a repeat share in [0, 1], not {}.", c.repeatShare));
-    if (!(c.unanswerableShare >= 0.0 && c.unanswerableShare <= 1.0))
-        throw ArgumentError(
-            fmt::format("The story corpus needs an unanswerable share in [0, 1], not {}.", c.unanswerableShare));
-    if (!(c.echoShare >= 0.0 && c.echoShare <= 1.0))
-        throw ArgumentError(fmt::format("The story corpus needs an echo share in [0, 1], not {}.", c.echoShare));
-    if (!(c.repeatGapShare >= 0.0 && c.repeatGapShare <= 1.0))
-        throw ArgumentError(
-            fmt::format("The story corpus needs a repeat gap share in [0, 1], not {}.", c.repeatGapShare));
+    const auto share = [](const char* what, double v) {
+        if (!(v >= 0.0 && v <= 1.0))
+            throw ArgumentError(fmt::format("The story corpus needs {} share in [0, 1], not {}.", what, v));
+    };
+    share("a repeat", c.repeatShare);
+    share("an unanswerable", c.unanswerableShare);
+    share("an echo", c.echoShare);
+    share("a repeat gap", c.repeatGapShare);
     if (c.minRepeatGap < 0 || c.maxRepeatGap < c.minRepeatGap)
         throw ArgumentError(fmt::format("The story corpus needs 0 <= min repeat gap <= max repeat gap, not {} and {}.",
                                         c.minRepeatGap, c.maxRepeatGap));
