@@ -4,6 +4,8 @@
 
 #include "errors.hpp"
 
+#include <fmt/format.h>
+
 #define GL_GLEXT_PROTOTYPES
 #include <GLFW/glfw3.h>
 #include <GL/glext.h>
@@ -43,7 +45,12 @@ void onDrop(GLFWwindow* window, int count, const char** paths) {
 } // namespace
 
 GlWindow::GlWindow(const GlWindowOptions& options) : m_iniPath(options.iniPath) {
-    if (!glfwInit()) throw core::Error("Cannot open a window: GLFW found no display (is DISPLAY set?).");
+    if (!glfwInit()) {
+        const char* why = nullptr;
+        glfwGetError(&why);
+        throw core::Error(fmt::format("Cannot open a window: GLFW found no display (is DISPLAY set?{}{}).",
+                                      why ? " GLFW says: " : "", why ? why : ""));
+    }
     glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
     glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);

@@ -4,7 +4,9 @@
 set -euo pipefail
 fifo=$(mktemp -u)
 mkfifo "$fifo"
-Xvfb -displayfd 3 -screen 0 1600x1000x24 -nolisten tcp 3>"$fifo" 2>/dev/null &
+# -noreset: an X server resets when its last client disconnects, and a window opened during the reset fails
+# ("GLFW found no display"); a suite that opens one window per test would then fail now and then.
+Xvfb -displayfd 3 -screen 0 1600x1000x24 -nolisten tcp -noreset 3>"$fifo" 2>/dev/null &
 xvfb=$!
 trap 'kill $xvfb 2>/dev/null || true; rm -f "$fifo"' EXIT
 read -r display <"$fifo"
