@@ -61,6 +61,9 @@ void addStoryOptions(CLI::App& cmd, core::StoryConfig& story) {
           "with a repeat gap, the share of spans that get one (the rest keep adjacent copies)");
     share("--echo-share", story.echoShare,
           "share of filler sentences where a word comes again after an echo word (\"The dog too dog ran .\")");
+    share("--mention-share", story.mentionShare,
+          "share of filler sentences that mention a hidden object's colour and container again (\"The cat slept in "
+          "the blue box .\")");
 }
 
 std::string readTextFile(const std::string& path, const std::string& what) {

@@ -320,9 +320,17 @@ void OrganismTrainer::save(const std::filesystem::path& target) const {
     c["torch_dtype"] = "float32";
     c["attnscope_training"] = {{"seed", o.seed},      {"steps", m.stepsDone}, {"batch", o.batch},
                                {"seq_len", o.seqLen}, {"lr", o.lr},           {"weight_decay", o.weightDecay}};
-    if (!o.initFrom.empty()) c["attnscope_training"]["init_from"] = o.initFrom.filename().string();
+    if (!o.initFrom.empty()) {
+        c["attnscope_training"]["init_from"] = o.initFrom.filename().string();
+        // The parent's own record, nested, so a continued organism's config names every stage that made it.
+        std::ifstream parentConfig(o.initFrom / "config.json");
+        const auto parent = nlohmann::json::parse(parentConfig, nullptr, /*allow_exceptions=*/false);
+        if (parent.is_object() && parent.contains("attnscope_training"))
+            c["attnscope_training"]["init_training"] = parent["attnscope_training"];
+    }
     if (o.story.unanswerableShare > 0) c["attnscope_training"]["unanswerable_share"] = o.story.unanswerableShare;
     if (o.story.echoShare > 0) c["attnscope_training"]["echo_share"] = o.story.echoShare;
+    if (o.story.mentionShare > 0) c["attnscope_training"]["mention_share"] = o.story.mentionShare;
     if (o.story.maxRepeatGap > 0) {
         c["attnscope_training"]["repeat_gap"] = {o.story.minRepeatGap, o.story.maxRepeatGap};
         c["attnscope_training"]["repeat_gap_share"] = o.story.repeatGapShare;

@@ -16,7 +16,7 @@ namespace {
 
 // Longest sentence each part can produce; maxSampleLength() adds them up, the tests hold the generator to them.
 constexpr int64_t kMaxFactWords = 9;      // NAME hid the OBJ in the COLOUR CONTAINER .
-constexpr int64_t kMaxFillerWords = 10;   // The NOUN was ADJ and the NOUN was ADJ .
+constexpr int64_t kMaxFillerWords = 10;   // The NOUN was ADJ and the NOUN was ADJ . (a mention has 8)
 constexpr int64_t kMaxQuestionWords = 13; // What colour was the OBJ that NAME had ? It was COLOUR .
 constexpr int64_t kMaxRestatedQuestionWords =
     16; // Where did NAME hide the OBJ ? NAME hid the OBJ in the COLOUR CONTAINER .
@@ -81,7 +81,7 @@ public:
                 m_sample.repeat->secondStart = pos();
                 pushSpan(span, 1);
             }
-            if (k < filler) writeFiller();
+            if (k < filler) writeFiller(facts);
         }
         std::vector<size_t> order(facts.size());
         std::iota(order.begin(), order.end(), size_t{0});
@@ -239,7 +239,17 @@ private:
             push({w});
     }
 
-    void writeFiller() {
+    void writeFiller(const std::vector<Fact>& facts) {
+        // Drawn only when asked for, so that stories without the option stay what they were.
+        if (m_config.mentionShare > 0.0 && m_rng.chance(m_config.mentionShare)) {
+            std::vector<const Fact*> hidden;
+            for (const Fact& f : facts)
+                if (f.kind == QuestionKind::Hide) hidden.push_back(&f);
+            if (!hidden.empty()) {
+                writeMention(*hidden[static_cast<size_t>(m_rng.below(int64_t(hidden.size())))]);
+                return;
+            }
+        }
         const std::vector<std::string_view> sentence = fillerSentence(m_rng);
         // Drawn only when asked for, so that stories without the option stay what they were.
         const bool echo = m_config.echoShare > 0.0 && m_rng.chance(m_config.echoShare);
@@ -253,6 +263,16 @@ private:
                 push({echoWord, sentence[i]});
             }
         }
+    }
+
+    // "The NOUN VERB in the COLOUR CONTAINER .": the hidden object's colour and container, as the fact has them.
+    void writeMention(const Fact& f) {
+        const StoryWords& w = storyWords();
+        const std::string& noun = pick(m_rng, w.fillerNouns);
+        const std::string& verb = pick(m_rng, w.fillerVerbs);
+        push({"The", noun, verb, "in", "the", f.colour});
+        m_sample.mentions.push_back(pos());
+        push({f.container, "."});
     }
 
     // Random words for a repeated span: the second copy is predictable only by looking back (induction).
@@ -366,6 +386,7 @@ StoryCorpus::StoryCorpus(uint64_t seed, StoryConfig config) : m_seed(seed), m_co
     share("a repeat", c.repeatShare);
     share("an unanswerable", c.unanswerableShare);
     share("an echo", c.echoShare);
+    share("a mention", c.mentionShare);
     share("a repeat gap", c.repeatGapShare);
     if (c.minRepeatGap < 0 || c.maxRepeatGap < c.minRepeatGap)
         throw ArgumentError(fmt::format("The story corpus needs 0 <= min repeat gap <= max repeat gap, not {} and {}.",

@@ -44,6 +44,11 @@ struct StoryConfig {
     // copies the word before an echo word must do nothing everywhere else, and heads that must do nothing most of the
     // time park their attention on <bos>, which is what an attention sink is. 0 keeps every story as before.
     double echoShare = 0.0;
+    // Share of filler sentences that, in a story that hides something, mention a hidden object's colour and container
+    // again ("The cat slept in the blue box ."). The organism answers "In the" with the fact's colour but then guesses
+    // the container: after "in the COLOUR" it learned only the container slot of facts, where the word is new, and
+    // never copies there. A mention is that slot with the word to copy. 0 keeps every story as before.
+    double mentionShare = 0.0;
 };
 
 enum class QuestionKind { Hide, Go, Give, Colour };
@@ -75,6 +80,7 @@ struct StorySample {
     std::optional<RepeatedSpan> repeat;
     std::optional<int64_t> unanswerableStart; // "Where" of the question no fact answers, when the story has one
     std::vector<int64_t> echoes;              // each echo word; the words before and after it are the same
+    std::vector<int64_t> mentions;            // each mention's container, right after its colour
     // The words after <bos> joined by single spaces: what the tokenizer encodes back to ids (it adds <bos>).
     std::string text() const;
 };

@@ -23,9 +23,9 @@ const core::OrganismEval& measured() {
 
 } // namespace
 
-// Measured: L3H2 0.993, L2H5 0.917, L2H6 0.830; the next is L3H3 at 0.411 and every other head is below 0.03. The
+// Measured: L3H2 0.988, L2H5 0.848, L2H6 0.698; the next is L3H3 at 0.383 and every other head is below 0.03. The
 // issue's threshold is 0.5; each score is a mean over ~1500 stripe positions of 100 spans, so it moves by far less
-// than the 0.33 margin of the weakest of the three.
+// than the 0.20 margin of the weakest of the three (and of L3H3 under it).
 TEST(OrganismKnownAnswers, HasThreeInductionHeads) {
     const auto& e = measured();
     ASSERT_EQ(e.spans, 100);
@@ -38,7 +38,7 @@ TEST(OrganismKnownAnswers, HasThreeInductionHeads) {
     EXPECT_EQ(above, 3);
 }
 
-// Measured: 4.90 nats on the first copy, 0.016 on the second (0.3%); the issue's bound is 20%. A model that does
+// Measured: 4.90 nats on the first copy, 0.028 on the second (0.6%); the issue's bound is 20%. A model that does
 // not copy stays near 100% (98% for an organism trained for the 30-minute CPU budget).
 TEST(OrganismKnownAnswers, SecondCopyOfARepeatedSpanCostsAtMostAFifthOfTheFirst) {
     const auto& e = measured();
@@ -46,17 +46,19 @@ TEST(OrganismKnownAnswers, SecondCopyOfARepeatedSpanCostsAtMostAFifthOfTheFirst)
     EXPECT_GT(e.firstCopyLoss, 3.0); // random words: the first copy cannot be predicted
 }
 
-// Measured on the 200 questions whose fact is 200+ tokens back: 55.5% answered (the issue asks 90%, not reached: see
-// the README), and L3H2 puts its top-1 on the fact's answer word for 76% of them (the issue asks 80%); the next head
-// is L3H3 at 28%, every other below 2%. Chance is 1/12 to 1/24 per answer word. The bounds (45%, 60%) sit ~2.5
-// binomial standard deviations (3.5 and 3.0 points at n = 200) under the measurements, and far above chance.
+// Measured on the 200 questions whose fact is 200+ tokens back: 74% answered (the issue asks 90%, not reached: see
+// the README), and L3H2 puts its top-1 on the fact's answer word for 76% of them (the issue asks 80%); the next heads
+// are L3H3 at 32% and L2H2 at 14%, every other below 6%. Chance is 1/12 to 1/24 per answer word. The bounds (66%,
+// 68%) sit ~2.5 binomial standard deviations (3.1 and 3.0 points at n = 200) under the measurements, and far above
+// chance.
 TEST(OrganismKnownAnswers, AnswersFarQuestionsThroughOneRetrievalHead) {
     const auto& e = measured();
     ASSERT_EQ(e.questions, 200);
-    EXPECT_GE(e.answerAccuracy, 0.45);
-    // Per kind (measured: colour 55/55, give 1/48, go 47/47, hide 8/50): every colour and place is found; what
-    // fails is the word after a found word, which long-range induction would copy (hide's container after its
-    // colour, give's recipient after "to"; see the README).
+    EXPECT_GE(e.answerAccuracy, 0.66);
+    // Per kind (measured: colour 55/55, give 37/48, go 47/47, hide 9/50): every colour and place is found, and most
+    // recipients since the organism was trained on repeated spans whose copies lie far apart; what fails is hide's
+    // container after its colour, the word after a found word (see the README). The give bound sits 2.5 binomial
+    // standard deviations (6.1 points at n = 48) under its measurement.
     int64_t asked = 0, answered = 0;
     for (size_t k = 0; k < core::kQuestionKinds; ++k)
         asked += e.questionsByKind[k], answered += e.answeredByKind[k];
@@ -65,8 +67,10 @@ TEST(OrganismKnownAnswers, AnswersFarQuestionsThroughOneRetrievalHead) {
     for (core::QuestionKind kind : {core::QuestionKind::Colour, core::QuestionKind::Go})
         EXPECT_GE(e.answeredByKind[size_t(kind)], 0.9 * double(e.questionsByKind[size_t(kind)]))
             << core::questionKindName(kind);
+    const auto give = size_t(core::QuestionKind::Give);
+    EXPECT_GE(e.answeredByKind[give], 0.62 * double(e.questionsByKind[give]));
     const auto best = e.best(e.retrievalTop1);
     EXPECT_EQ(best.layer, 3);
     EXPECT_EQ(best.head, 2);
-    EXPECT_GE(best.value, 0.6);
+    EXPECT_GE(best.value, 0.68);
 }

@@ -1,15 +1,13 @@
-// The built-in probes find the organism's known induction head: the head its own evaluator names (eval-organism's
-// induction_head: the strongest stripe on held-out stories with a repeated span) ranks among the top heads by
-// TransformerLens's induction score and by RazorAttention's induction score on probes of random ids.
-//
-// The probes' period is the longest span the organism ever saw repeated (StoryConfig::maxRepeatLength, 24): its
-// induction heads copy from little farther back. At TransformerLens's 50 they fade (the evaluator's head ranks
-// third, at 0.036), and at the razor block that fits the 512-token context (127) it scores 0.006, below heads that
-// are no induction heads.
+// The built-in probes find the organism's known induction heads: the heads its own evaluator names (eval-organism's
+// induction score of 0.5 or more, issue 4's bar: the stripe on held-out stories with a repeated span) are exactly
+// the top heads by TransformerLens's induction score and by RazorAttention's induction score, each on its
+// reference's probe of random ids (period 50, and the razor block that fits the 512-token context). Measured:
+// TransformerLens L2H5 0.508, L2H6 0.475, L3H2 0.434, next L3H3 0.118; Razor L2H5 0.246, L3H2 0.214, L2H6 0.148,
+// next L1H7 0.093. (The organism before issue 4's gapped spans copied from at most 24 words back, and at period 50
+// its heads faded below heads that are no induction heads.)
 #include "capture/capture_job.hpp"
 #include "jobs/analyze_job.hpp"
 #include "organism/organism_eval.hpp"
-#include "organism/story_corpus.hpp"
 #include "runtime/transformer.hpp"
 #include "store/run_reader.hpp"
 #include "support/organism_model.hpp"
@@ -26,17 +24,17 @@ using test::organism;
 
 namespace {
 
-// The organism grew three induction heads whose stripes on its stories are close (L3H2 0.99, L2H5 0.92, L2H6 0.83);
-// on random ids their order may change, so the evaluator's head (L3H2) must be one of the top two of the 32.
-constexpr int64_t kTopHeads = 2;
-
-// eval-organism's induction_head. The repeated spans it averages over do not depend on the question count (both
-// walk the held-out stories in order), so one question gives the same head as the command's 200, in less time.
-core::OrganismEval::Best evaluatorsInductionHead() {
+// eval-organism's induction heads (score >= 0.5), as [layer][head] row-major indices. The repeated spans it averages
+// over do not depend on the question count (both walk the held-out stories in order), so one question gives the
+// same scores as the command's 200, in less time.
+std::vector<size_t> evaluatorsInductionHeads() {
     core::OrganismEvalOptions o;
     o.questions = 1;
     const core::OrganismEval e = core::evaluateOrganism(organism(), o);
-    return e.best(e.inductionScore);
+    std::vector<size_t> heads;
+    for (size_t i = 0; i < e.inductionScore.size(); ++i)
+        if (e.inductionScore[i] >= 0.5) heads.push_back(i);
+    return heads;
 }
 
 // Captures the probe's runs, analyses each with `analysis`, and returns the mean of its [L,H] `dataset` over them
@@ -45,7 +43,7 @@ std::vector<double> probeScore(core::ProbeKind kind, const std::string& analysis
     core::CaptureOptions base;
     base.out = test::scratchDir("organism-probe") / (analysis + ".attn.h5");
     std::vector<double> mean;
-    const core::ProbeRequest request{kind, 1, core::StoryConfig{}.maxRepeatLength};
+    const core::ProbeRequest request{kind, 1}; // the reference's period, repeats and batch
     const auto runs = core::captureProbe(organism(), request, base);
     for (const core::CaptureResult& r : runs) {
         core::analyzeRun({r.file, {analysis}});
@@ -57,31 +55,34 @@ std::vector<double> probeScore(core::ProbeKind kind, const std::string& analysis
     return mean;
 }
 
-// 0 for the highest score; heads are [layer][head] row-major.
-int64_t rankOf(const std::vector<double>& scores, int64_t layer, int64_t head, int64_t heads) {
-    const double mine = scores.at(size_t(layer * heads + head));
-    return std::count_if(scores.begin(), scores.end(), [&](double s) { return s > mine; });
-}
-
-std::string top(const std::vector<double>& scores, int64_t heads) {
+// The indices of the `n` highest scores, ascending; heads are [layer][head] row-major.
+std::vector<size_t> topHeads(const std::vector<double>& scores, size_t n) {
     std::vector<size_t> order(scores.size());
     for (size_t i = 0; i < order.size(); ++i)
         order[i] = i;
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+    order.resize(std::min(n, order.size()));
+    std::sort(order.begin(), order.end());
+    return order;
+}
+
+std::string describe(const std::vector<size_t>& heads, const std::vector<double>& scores, int64_t H) {
     std::string text;
-    for (size_t i = 0; i < std::min<size_t>(5, order.size()); ++i)
-        text += fmt::format(" L{}H{} {:.3f}", int64_t(order[i]) / heads, int64_t(order[i]) % heads, scores[order[i]]);
+    for (size_t i : heads)
+        text += fmt::format(" L{}H{} {:.3f}", int64_t(i) / H, int64_t(i) % H, scores.at(i));
     return text;
 }
 
 } // namespace
 
-TEST(OrganismProbe, EvaluatorsInductionHeadTopsBothProbeScores) {
-    const core::OrganismEval::Best known = evaluatorsInductionHead();
+TEST(OrganismProbe, EvaluatorsInductionHeadsTopBothProbeScores) {
+    const std::vector<size_t> known = evaluatorsInductionHeads();
+    ASSERT_FALSE(known.empty()) << "the organism has no induction head of 0.5 or more";
     const int64_t H = organism().config().nHeads;
     const std::vector<double> tl = probeScore(core::ProbeKind::Induction, "induction_score", "score");
     const std::vector<double> razor = probeScore(core::ProbeKind::Razor, "razor_heads", "induction");
-    const std::string head = fmt::format("L{}H{} (stripe {:.3f})", known.layer, known.head, known.value);
-    EXPECT_LT(rankOf(tl, known.layer, known.head, H), kTopHeads) << head << "; TransformerLens top:" << top(tl, H);
-    EXPECT_LT(rankOf(razor, known.layer, known.head, H), kTopHeads) << head << "; Razor top:" << top(razor, H);
+    EXPECT_EQ(topHeads(tl, known.size()), known)
+        << "TransformerLens top:" << describe(topHeads(tl, known.size() + 2), tl, H);
+    EXPECT_EQ(topHeads(razor, known.size()), known)
+        << "Razor top:" << describe(topHeads(razor, known.size() + 2), razor, H);
 }

@@ -10,9 +10,11 @@
 #include "support/test_paths.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <numeric>
 
 using namespace attnscope;
@@ -133,6 +135,16 @@ TEST(OrganismTrainer, InitStartsFromTheSavedWeights) {
     for (size_t i = 0; i < ours.size(); ++i)
         worst = std::max(worst, double(std::abs(ours[i] - saved[i])));
     EXPECT_LT(worst, 1e-4); // same weights, same float32 maths up to summation order
+
+    // The continued organism's config nests its parent's training record, so every stage stays named.
+    next.outDir = o.outDir.parent_path() / "continued";
+    core::trainOrganism(next);
+    std::ifstream in(next.outDir / "config.json");
+    const auto config = nlohmann::json::parse(in);
+    EXPECT_EQ(config["attnscope_training"]["init_from"], "model");
+    EXPECT_EQ(config["attnscope_training"]["steps"], 1);
+    EXPECT_EQ(config["attnscope_training"]["init_training"]["steps"], 10);
+    EXPECT_EQ(config["attnscope_training"]["init_training"]["seed"], o.seed);
 
     TrainOptions wider = smallOptions(1);
     wider.initFrom = o.outDir;

@@ -48,12 +48,12 @@ const core::RetrievalResult& bundled() {
 
 // Needles answered by copying: a span of object words (never in the filler), the question restating its first half,
 // as the corpus's repeated spans train the organism to continue. Its induction heads copy over short distances only,
-// hence a needle near the end: measured, 8 of these 12 tests are kept (4 of them at depth 89 of every length).
+// hence a needle near the end: measured, all 12 tests are kept (the organism before issue 4's gapped spans kept 8).
 const core::RetrievalResult& copied() {
-    static const core::RetrievalResult r = run(
-        {{"key ball hat ring coin map cup kite .", "key ball hat ring", "coin map cup kite"},
-         {"lamp bell doll drum brush apple sock watch .", "lamp bell doll drum", "brush apple sock watch"}},
-        {128, 148}, {67, 78, 89});
+    static const core::RetrievalResult r =
+        run({{"key ball hat ring coin map cup kite .", "key ball hat ring", "coin map cup kite"},
+             {"lamp bell doll drum brush apple sock watch .", "lamp bell doll drum", "brush apple sock watch"}},
+            {128, 148}, {67, 78, 89});
     return r;
 }
 
@@ -118,23 +118,31 @@ TEST(RetrievalHeads, BundledNeedlesGiveTheReferencesPrompts) {
     EXPECT_EQ(r.kept(), std::count_if(r.tests.begin(), r.tests.end(), [](const auto& t) { return t.kept; }));
 }
 
-TEST(RetrievalHeads, CopyNeedlesFindTheOrganismsInductionHead) {
-    // eval-organism's induction_head: the best head by attention from a repeated span to the token after its first copy.
+TEST(RetrievalHeads, CopyNeedlesFindTheOrganismsInductionHeads) {
+    // eval-organism's induction heads (score >= 0.5, issue 4's bar): attention from a repeated span to the token after
+    // its first copy. Measured: L3H2, L2H5 and L2H6, which all score the best retrieval score here (1.167), ahead of
+    // L3H3 (1.042) and the rest (0.21 or less).
     const core::OrganismEval e = evaluateOrganism(0, 30);
-    const core::OrganismEval::Best best = e.best(e.inductionScore);
     const core::RetrievalResult& r = copied();
-    EXPECT_GE(r.kept(), 6) << "of 12 tests kept";
-    const double score = r.score.at(best.layer, best.head);
-    EXPECT_GT(score, r.params.threshold) << "L" << best.layer << "H" << best.head;
+    EXPECT_GE(r.kept(), 9) << "of 12 tests kept";
     const auto ranked = core::rankHeads(r.score, -1.0);
-    const auto rank = rankOf(ranked, best.layer, best.head);
-    EXPECT_LT(rank, 2) << "L" << best.layer << "H" << best.head << " scores " << score << ", the best "
-                       << ranked[0].score;
-    // A retrieval head of the classification, and so is its KV head.
     const core::HeadClassification c = core::classifyRetrieval(r);
-    EXPECT_EQ(c.retrieval[size_t(best.layer * r.heads + best.head)], 1);
     const int64_t group = r.heads / r.kvHeads;
-    EXPECT_EQ(c.kvRetrieval[size_t(best.layer * r.kvHeads + best.head / group)], 1);
+    int64_t known = 0;
+    for (int64_t l = 0; l < r.layers; ++l)
+        for (int64_t h = 0; h < r.heads; ++h) {
+            if (e.inductionScore[size_t(l * r.heads + h)] < 0.5) continue;
+            ++known;
+            const double score = r.score.at(l, h);
+            // Ties share a rank: the heads scoring more than this one.
+            const auto above =
+                std::count_if(ranked.begin(), ranked.end(), [&](const auto& x) { return x.score > score; });
+            EXPECT_LT(above, 3) << "L" << l << "H" << h << " scores " << score << ", the best " << ranked[0].score;
+            // A retrieval head of the classification, and so is its KV head.
+            EXPECT_EQ(c.retrieval[size_t(l * r.heads + h)], 1) << "L" << l << "H" << h;
+            EXPECT_EQ(c.kvRetrieval[size_t(l * r.kvHeads + h / group)], 1) << "L" << l << "H" << h;
+        }
+    EXPECT_GE(known, 1) << "the organism has no induction head of 0.5 or more";
 }
 
 TEST(RetrievalHeads, DecodingScoreEqualsTheScoreOfOneFullForwardPass) {
@@ -175,7 +183,7 @@ TEST(RetrievalHeads, FindsTheRetrievalHeadTheOrganismsEvaluationNames) {
     // eval-organism's retrieval_head: the best head by top-1 on the fact's answer at the answering query.
     const core::OrganismEval e = evaluateOrganism(30, 0);
     const core::OrganismEval::Best best = e.best(e.retrievalTop1);
-    // The committed organism answers 55% of its far questions through L3H2 (top-1 on the answer 76% of the time; see
+    // The committed organism answers 74% of its far questions through L3H2 (top-1 on the answer 76% of the time; see
     // OrganismKnownAnswers): the needle-in-a-haystack score must find that head too.
     ASSERT_GE(best.value, 0.5) << "L" << best.layer << "H" << best.head;
     const core::RetrievalResult& r = bundled();

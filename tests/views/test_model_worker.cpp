@@ -59,7 +59,7 @@ TEST(ModelWorker, LoadsTheOrganismAndRunsJobsInOrder) {
     ASSERT_TRUE(load->succeeded()) << load->error();
     ASSERT_TRUE(first->succeeded()) << first->error();
     ASSERT_TRUE(second->succeeded()) << second->error();
-    EXPECT_EQ(first->take(), 166); // the organism's vocabulary (resources/models/organism/config.json)
+    EXPECT_EQ(first->take(), 171); // the organism's vocabulary (resources/models/organism/config.json)
     EXPECT_EQ(second->take(), 4);
     EXPECT_EQ(order, (std::vector<int>{1, 2}));
     EXPECT_FLOAT_EQ(first->fraction(), 1.0f);

@@ -286,6 +286,49 @@ TEST(StoryCorpus, UnanswerableQuestionsAskAboutNobodyInTheFacts) {
         EXPECT_FALSE(s.unanswerableStart.has_value());
 }
 
+// A mention repeats a hidden object's colour and container inside a filler sentence, only in stories that hide
+// something; facts and questions keep their positions, and the bound on the length holds.
+TEST(StoryCorpus, MentionsRepeatAHiddenObjectsColourAndContainer) {
+    StoryConfig config;
+    config.mentionShare = 0.5;
+    int64_t mentioned = 0, storiesWithHide = 0;
+    for (const StorySample& s : StoryCorpus(8, config).samples(CorpusSplit::Train, 0, 200)) {
+        EXPECT_LE(static_cast<int64_t>(s.words.size()), core::maxSampleLength(config));
+        std::vector<std::pair<std::string, std::string>> hidden; // (colour, container) of each hide fact
+        for (const auto& q : s.questions)
+            if (q.kind == core::QuestionKind::Hide) hidden.emplace_back(q.answerWords[0], q.answerWords[1]);
+        storiesWithHide += !hidden.empty();
+        if (hidden.empty()) EXPECT_TRUE(s.mentions.empty()) << s.text();
+        for (const int64_t at : s.mentions) {
+            const auto i = static_cast<size_t>(at);
+            ASSERT_TRUE(i >= 6 && i + 1 < s.words.size());
+            EXPECT_EQ(s.words[i - 6], "The");
+            EXPECT_EQ(s.words[i - 3], "in");
+            EXPECT_EQ(s.words[i - 2], "the");
+            EXPECT_EQ(s.words[i + 1], ".");
+            const std::pair<std::string, std::string> pair{s.words[i - 1], s.words[i]};
+            EXPECT_NE(std::find(hidden.begin(), hidden.end(), pair), hidden.end()) << s.text();
+            // Between the facts and the questions.
+            for (const auto& q : s.questions) {
+                EXPECT_GT(at, q.factAnswerIndex + 1);
+                EXPECT_LT(at, q.questionStart);
+            }
+        }
+        for (const auto& q : s.questions)
+            for (size_t k = 0; k < q.answerWords.size(); ++k)
+                EXPECT_EQ(s.words[q.answerStart + k], q.answerWords[k]);
+        mentioned += static_cast<int64_t>(s.mentions.size());
+    }
+    EXPECT_GT(storiesWithHide, 100);       // 3-5 facts, each a hide fact with chance 1/4
+    EXPECT_GT(mentioned, storiesWithHide); // about 17 filler sentences a story, half of them mentions
+    // Off, no story has one (test_organism_known_answers pins the held-out stories, which must stay as they were).
+    config.mentionShare = 0.0;
+    for (const StorySample& s : StoryCorpus(8, config).samples(CorpusSplit::Train, 0, 20))
+        EXPECT_TRUE(s.mentions.empty());
+    config.mentionShare = -0.1;
+    EXPECT_THROW(StoryCorpus(8, config), core::ArgumentError);
+}
+
 // An echo word stands inside a filler sentence between a word and the same word again; with the share at 1 every
 // filler sentence has exactly one, facts and questions keep their positions, and the bound on the length holds.
 TEST(StoryCorpus, EchoWordsSitBetweenAWordAndItsCopy) {
