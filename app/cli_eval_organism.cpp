@@ -52,8 +52,10 @@ void addEvalOrganismCommand(CLI::App& app) {
                    sink = e.best(e.bosAlpha, 1);
         nlohmann::json byKind = nlohmann::json::object();
         for (size_t k = 0; k < core::kQuestionKinds; ++k)
-            byKind[core::questionKindName(core::QuestionKind(k))] = {{"questions", e.questionsByKind[k]},
-                                                                     {"answered", e.answeredByKind[k]}};
+            byKind[core::questionKindName(core::QuestionKind(k))] = {
+                {"questions", e.questionsByKind[k]},
+                {"answered", e.answeredByKind[k]},
+                {"retrieval_head", headJson(e.best(e.retrievalTop1ByKind[k]))}};
         if (*json) {
             nlohmann::json j = {
                 {"model", args->model},
@@ -81,9 +83,11 @@ void addEvalOrganismCommand(CLI::App& app) {
                    100 * e.answerAccuracy);
         std::string kinds;
         for (const auto& [kind, n] : byKind.items())
-            kinds += fmt::format("{}{} {}/{}", kinds.empty() ? "" : ", ", kind, n["answered"].get<int64_t>(),
-                                 n["questions"].get<int64_t>());
-        fmt::print("  by question: {}\n", kinds);
+            kinds += fmt::format(
+                "{}{} {}/{} (L{}H{} {:.0f}%)", kinds.empty() ? "" : ", ", kind, n["answered"].get<int64_t>(),
+                n["questions"].get<int64_t>(), n["retrieval_head"]["layer"].get<int64_t>(),
+                n["retrieval_head"]["head"].get<int64_t>(), 100 * n["retrieval_head"]["value"].get<double>());
+        fmt::print("  by question (and its best retrieval head): {}\n", kinds);
         fmt::print("retrieval head L{}H{}: top-1 on the fact's answer for {:.1f}% of those questions\n",
                    retrieval.layer, retrieval.head, 100 * retrieval.value);
         fmt::print("repeated spans ({}): loss {:.3f} on the first copy, {:.3f} on the second ({:.1f}%)\n", e.spans,

@@ -53,6 +53,8 @@ OrganismEval evaluateOrganism(Transformer& model, const OrganismEvalOptions& o, 
     e.heads = c.nHeads;
     const size_t perHead = static_cast<size_t>(e.layers * e.heads);
     e.retrievalTop1.assign(perHead, 0.0);
+    for (auto& v : e.retrievalTop1ByKind)
+        v.assign(perHead, 0.0);
     e.inductionScore.assign(perHead, 0.0);
     e.bosAlpha.assign(perHead, 0.0);
     int64_t stripe = 0;
@@ -97,9 +99,11 @@ OrganismEval evaluateOrganism(Transformer& model, const OrganismEvalOptions& o, 
             e.questionsByKind[size_t(q->kind)] += 1;
             e.answeredByKind[size_t(q->kind)] += right;
             for (int64_t l = 0; l < e.layers; ++l)
-                for (int64_t h = 0; h < e.heads; ++h)
-                    e.retrievalTop1[static_cast<size_t>(l * e.heads + h)] +=
-                        maps.top1(l, h, q->answerStart - 1) == q->factAnswerIndex;
+                for (int64_t h = 0; h < e.heads; ++h) {
+                    const bool hit = maps.top1(l, h, q->answerStart - 1) == q->factAnswerIndex;
+                    e.retrievalTop1[static_cast<size_t>(l * e.heads + h)] += hit;
+                    e.retrievalTop1ByKind[size_t(q->kind)][static_cast<size_t>(l * e.heads + h)] += hit;
+                }
             e.questions += 1;
             if (progress) progress->advance();
         }
@@ -124,6 +128,8 @@ OrganismEval evaluateOrganism(Transformer& model, const OrganismEvalOptions& o, 
     for (size_t i = 0; i < perHead; ++i) {
         e.bosAlpha[i] /= double(std::max<int64_t>(1, e.stories));
         e.retrievalTop1[i] /= double(std::max<int64_t>(1, e.questions));
+        for (size_t k = 0; k < kQuestionKinds; ++k)
+            e.retrievalTop1ByKind[k][i] /= double(std::max<int64_t>(1, e.questionsByKind[k]));
         e.inductionScore[i] /= double(std::max<int64_t>(1, stripe));
     }
     e.answerAccuracy = double(e.answered) / double(std::max<int64_t>(1, e.questions));

@@ -35,6 +35,8 @@ struct OrganismEval {
     // Share of those questions on which the head's top-1 key, at the query that produces the first answer word, is
     // the fact's first answer word; [L][H].
     std::vector<double> retrievalTop1;
+    // The same per question kind, over that kind's questions: which head looks up which kind of fact.
+    std::array<std::vector<double>, kQuestionKinds> retrievalTop1ByKind;
     // Repeated spans: mean loss (nats) of tokens 2..n of the first and of the second copy, and their ratio.
     int64_t spans = 0;
     double firstCopyLoss = 0, secondCopyLoss = 0, copyLossRatio = 0;

@@ -11,7 +11,9 @@
 using namespace attnscope;
 
 namespace {
-std::string organism() { return (test::resourcesDir() / "models/organism").string(); }
+std::string organism() {
+    return (test::resourcesDir() / "models/organism").string();
+}
 } // namespace
 
 // 40 far questions and 5 spans: the wiring, not the statistics (test_organism_known_answers.cpp has those).
@@ -25,6 +27,8 @@ TEST(CliEvalOrganism, JsonCountsAnswersPerKindAndTheSummarySaysThemToo) {
         ASSERT_TRUE(e["answers_by_kind"].contains(kind)) << kind;
         const auto& k = e["answers_by_kind"][kind];
         EXPECT_LE(k["answered"].get<int64_t>(), k["questions"].get<int64_t>()) << kind;
+        EXPECT_GE(k["retrieval_head"]["layer"].get<int64_t>(), 0) << kind;
+        EXPECT_LE(k["retrieval_head"]["value"].get<double>(), 1.0) << kind;
         asked += k["questions"].get<int64_t>();
         answered += k["answered"].get<int64_t>();
     }
@@ -34,8 +38,8 @@ TEST(CliEvalOrganism, JsonCountsAnswersPerKindAndTheSummarySaysThemToo) {
 
     const auto s = test::runCli({"eval-organism", organism(), "--questions", "40", "--repeats", "5"});
     ASSERT_EQ(s.code, 0) << s.err;
-    for (const char* line : {"answers 200 tokens or more back", "by question: colour ", "retrieval head L",
-                             "induction head L", "sink head L"})
+    for (const char* line : {"answers 200 tokens or more back", "by question (and its best retrieval head): colour ",
+                             "retrieval head L", "induction head L", "sink head L"})
         EXPECT_NE(s.out.find(line), std::string::npos) << line << "\n" << s.out;
 }
 
