@@ -45,9 +45,10 @@ struct StoryConfig {
     // time park their attention on <bos>, which is what an attention sink is. 0 keeps every story as before.
     double echoShare = 0.0;
     // Share of filler sentences that, in a story that hides something, mention a hidden object's colour and container
-    // again ("The cat slept in the blue box ."). The organism answers "In the" with the fact's colour but then guesses
-    // the container: after "in the COLOUR" it learned only the container slot of facts, where the word is new, and
-    // never copies there. A mention is that slot with the word to copy. 0 keeps every story as before.
+    // again ("The cat slept in the blue box ."). Organisms trained without it answered "In the" with the fact's colour
+    // but then guessed the container: after "in the COLOUR" they learned only the container slot of facts, where the
+    // word is new, and never copied there. A mention is that slot with the word to copy (hide answers 9/50 -> 49/50).
+    // 0 keeps every story as before.
     double mentionShare = 0.0;
 };
 

@@ -2,8 +2,8 @@
 // induction score of 0.5 or more, issue 4's bar: the stripe on held-out stories with a repeated span) are exactly
 // the top heads by TransformerLens's induction score and by RazorAttention's induction score, each on its
 // reference's probe of random ids (period 50, and the razor block that fits the 512-token context). Measured:
-// TransformerLens L2H5 0.508, L2H6 0.475, L3H2 0.434, next L3H3 0.118; Razor L2H5 0.246, L3H2 0.214, L2H6 0.148,
-// next L1H7 0.093. (The organism before issue 4's gapped spans copied from at most 24 words back, and at period 50
+// TransformerLens L2H5 0.494, L2H6 0.463, L3H2 0.421, next L3H3 0.127; Razor L2H5 0.243, L3H2 0.223, L2H6 0.149,
+// next L1H7 0.084. (The organism before issue 4's gapped spans copied from at most 24 words back, and at period 50
 // its heads faded below heads that are no induction heads.)
 #include "capture/capture_job.hpp"
 #include "jobs/analyze_job.hpp"

@@ -40,8 +40,7 @@ std::string story() {
     return s.str();
 }
 
-// The organism copies a hidden object's colour from its fact but not its container (the container is drawn from a
-// small shared pool, so it guesses one), so the answer is the colour.
+// The answer is the hidden object's colour, the first word the organism copies from the fact.
 ResamplingOptions storyOptions() {
     ResamplingOptions o;
     o.rollouts = 8;
@@ -131,7 +130,7 @@ TEST(ResamplingOrganism, RemovingTheFactLosesTheAnswerAndFillersDoNot) {
     EXPECT_LE(fillerImportance, 0.25);
     EXPECT_GT(fact.forcedKl, 5.0); // answers never given with the fact: ~p ln(p / (alpha / N))
     // The free rollouts rarely reach the question within 6 tokens; when they resample the sentence they often
-    // write another one (a filler or a new fact): measured 4 of the 8, so the metric sees the difference.
+    // write another one (a filler or a new fact): measured 6 of the 8, so the metric sees the difference.
     EXPECT_GE(fact.differentTrajectoriesFraction, 0.25);
 }
 

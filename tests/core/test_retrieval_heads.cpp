@@ -120,8 +120,8 @@ TEST(RetrievalHeads, BundledNeedlesGiveTheReferencesPrompts) {
 
 TEST(RetrievalHeads, CopyNeedlesFindTheOrganismsInductionHeads) {
     // eval-organism's induction heads (score >= 0.5, issue 4's bar): attention from a repeated span to the token after
-    // its first copy. Measured: L3H2, L2H5 and L2H6, which all score the best retrieval score here (1.167), ahead of
-    // L3H3 (1.042) and the rest (0.21 or less).
+    // its first copy. Measured: L3H2, L2H5 and L2H6, which all score the best retrieval score here (1.000), ahead of
+    // L3H3 (0.896) and the rest (0.11 or less).
     const core::OrganismEval e = evaluateOrganism(0, 30);
     const core::RetrievalResult& r = copied();
     EXPECT_GE(r.kept(), 9) << "of 12 tests kept";

@@ -79,10 +79,10 @@ TEST_F(FigureCompare, DifferenceOfARunWithItselfIsTheDivergingMapsCentre) {
 
 TEST_F(FigureCompare, DifferenceOfTwoPromptsFollowsTheDivergingMap) {
     const CliResult r = runCli(
-        {"figure", s_b, "--view", "heatmap", "--minus", s_a, "--layer", "1", "--head", "2", "--out", out("diff.png")});
+        {"figure", s_b, "--view", "heatmap", "--minus", s_a, "--layer", "2", "--head", "1", "--out", out("diff.png")});
     ASSERT_EQ(r.code, 0) << r.err;
     // B - A and its largest magnitude, from the runs' tiles here rather than from the figure's loader.
-    const std::vector<float> a = fullMap(s_a, 1, 2), b = fullMap(s_b, 1, 2);
+    const std::vector<float> a = fullMap(s_a, 2, 1), b = fullMap(s_b, 2, 1);
     ASSERT_EQ(a.size(), b.size());
     const int64_t T = int64_t(std::lround(std::sqrt(double(a.size()))));
     float range = 0;
@@ -92,9 +92,9 @@ TEST_F(FigureCompare, DifferenceOfTwoPromptsFollowsTheDivergingMap) {
         if (b[i] - a[i] > b[size_t(top)] - a[size_t(top)]) top = int64_t(i);
         if (b[i] - a[i] < b[size_t(bottom)] - a[size_t(bottom)]) bottom = int64_t(i);
     }
-    ASSERT_GT(range, 0.05f) << "the two prompts should attend differently in head 1.2";
+    ASSERT_GT(range, 0.05f) << "the two prompts should attend differently in head 2.1";
     core::RunReader ra(s_a), rb(s_b);
-    const figure::HeatmapData d = figure::loadHeatmapDifference(ra, rb, {1, 2});
+    const figure::HeatmapData d = figure::loadHeatmapDifference(ra, rb, {2, 1});
     ASSERT_EQ(d.rows, T);
     EXPECT_FLOAT_EQ(float(d.vmax), range);
     const QImage image(QString::fromStdString(out("diff.png")));
@@ -116,11 +116,11 @@ TEST_F(FigureCompare, DifferenceOfTwoPromptsFollowsTheDivergingMap) {
 
     // --clip-max: the colour range is ±clip, larger differences get the end colours.
     const double clip = range / 4;
-    ASSERT_EQ(runCli({"figure", s_b, "--view", "heatmap", "--minus", s_a, "--layer", "1", "--head", "2", "--clip-max",
+    ASSERT_EQ(runCli({"figure", s_b, "--view", "heatmap", "--minus", s_a, "--layer", "2", "--head", "1", "--clip-max",
                       std::to_string(clip), "--out", out("diff_clip.png")})
                   .code,
               0);
-    figure::HeatmapSpec spec{1, 2};
+    figure::HeatmapSpec spec{2, 1};
     spec.clipMax = std::stod(std::to_string(clip));
     const figure::HeatmapData dc = figure::loadHeatmapDifference(ra, rb, spec);
     EXPECT_TRUE(dc.clipped);
@@ -133,10 +133,10 @@ TEST_F(FigureCompare, DifferenceOfTwoPromptsFollowsTheDivergingMap) {
 
 TEST_F(FigureCompare, SideBySideSharesOneColourRange) {
     // Without the first query (weight 1 in every run) the two runs have different maxima.
-    const CliResult r = runCli({"figure", s_a, "--view", "compare", "--with", s_b, "--layer", "1", "--head", "2",
+    const CliResult r = runCli({"figure", s_a, "--view", "compare", "--with", s_b, "--layer", "2", "--head", "1",
                                 "--range", "1:7,0:7", "--out", out("pair.png")});
     ASSERT_EQ(r.code, 0) << r.err;
-    const std::vector<float> a = fullMap(s_a, 1, 2), b = fullMap(s_b, 1, 2);
+    const std::vector<float> a = fullMap(s_a, 2, 1), b = fullMap(s_b, 2, 1);
     const int64_t T = 7;
     float maxA = 0, maxB = 0;
     for (int64_t i = T; i < T * T; ++i)
@@ -144,7 +144,7 @@ TEST_F(FigureCompare, SideBySideSharesOneColourRange) {
     ASSERT_NE(maxA, maxB);
     const float vmax = std::max(maxA, maxB);
     core::RunReader ra(s_a), rb(s_b);
-    const figure::HeatmapPair pair = figure::loadHeatmapPair(ra, rb, {1, 2, 1, 7, 0, 7});
+    const figure::HeatmapPair pair = figure::loadHeatmapPair(ra, rb, {2, 1, 1, 7, 0, 7});
     EXPECT_FLOAT_EQ(float(pair.a.vmax), vmax);
     EXPECT_FLOAT_EQ(float(pair.b.vmax), vmax);
     const QImage image(QString::fromStdString(out("pair.png")));
@@ -166,8 +166,8 @@ TEST_F(FigureCompare, PdfAndSvgNameBothRunsAndRepeatByteForByte) {
     const std::string nameA = std::filesystem::path(s_a).filename().string();
     const std::string nameB = std::filesystem::path(s_b).filename().string();
     const std::vector<std::vector<std::string>> figures = {
-        {"figure", s_b, "--view", "heatmap", "--minus", s_a, "--layer", "1", "--head", "2"},
-        {"figure", s_a, "--view", "compare", "--with", s_b, "--layer", "1", "--head", "2"}};
+        {"figure", s_b, "--view", "heatmap", "--minus", s_a, "--layer", "2", "--head", "1"},
+        {"figure", s_a, "--view", "compare", "--with", s_b, "--layer", "2", "--head", "1"}};
     const bool poppler = std::system("command -v pdftotext >/dev/null") == 0;
     for (size_t f = 0; f < figures.size(); ++f)
         for (const char* ext : {".png", ".svg", ".pdf"}) {
@@ -197,7 +197,7 @@ TEST_F(FigureCompare, PdfAndSvgNameBothRunsAndRepeatByteForByte) {
 }
 
 TEST_F(FigureCompare, BadInputIsOneSentence) {
-    const std::vector<std::string> head = {"--layer", "1", "--head", "2", "--out", out("bad.png")};
+    const std::vector<std::string> head = {"--layer", "2", "--head", "1", "--out", out("bad.png")};
     auto with = [&](std::vector<std::string> args) {
         args.insert(args.end(), head.begin(), head.end());
         return runCli(args);
