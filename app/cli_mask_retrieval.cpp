@@ -23,7 +23,7 @@ struct MaskArgs {
     std::string organismMode = "auto";
     std::string method = "uniform";
     HaystackArgs inputs;
-    std::string out = "mask_retrieval.json";
+    std::string out = "mask_retrieval.json", exclude;
     bool noHaystack = false, json = false;
 };
 
@@ -44,6 +44,9 @@ void addMaskRetrievalCommand(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     cmd->add_option("--seed", a->params.seed, "seed of the first draw; draw s uses seed + s")->capture_default_str();
+    cmd->add_option("--exclude", a->exclude,
+                    "heads never drawn at random besides the scoring ones (L.H, L.kvH or L.*, comma-separated), e.g. "
+                    "the previous-token head an induction circuit reads");
     cmd->add_option("--method", a->method,
                     "how a head is masked: uniform (q = 0, the reference's), zero, scale (mean/resample need a "
                     "reference and are not offered)")
@@ -73,6 +76,7 @@ void addMaskRetrievalCommand(CLI::App& app) {
         auto model = args->load();
         core::RetrievalMaskingParams p = a->params;
         p.method = core::parseAblationMethod(a->method);
+        p.keepOutOfRandom = core::parseHeadList(a->exclude);
         p.haystack = !a->noHaystack;
         const bool organism =
             a->organismMode == "on" ||

@@ -19,7 +19,7 @@ TEST(CliMaskRetrieval, HelpListsTheOptions) {
     EXPECT_EQ(r.code, 0);
     for (const char* option :
          {"Usage", "MODEL", "--k", "--seeds", "--seed", "--method", "--lengths", "--depths", "--needles", "--haystack",
-          "--no-haystack", "--organism", "--questions", "--out", "--json"})
+          "--no-haystack", "--organism", "--questions", "--out", "--json", "--exclude"})
         EXPECT_NE(r.out.find(option), std::string::npos) << option;
 }
 
@@ -42,6 +42,27 @@ TEST(CliMaskRetrieval, PrintsTheTableAndWritesJson) {
     EXPECT_EQ(j["baseline"]["organism"]["questions"], 20);
     EXPECT_EQ(j["baseline"]["haystack"]["tests"], 3);
     EXPECT_TRUE(j["random_summary"].contains("organism_accuracy"));
+}
+
+// --exclude keeps heads out of the random draws: with every head but two kept out, each draw is exactly the two left.
+TEST(CliMaskRetrieval, ExcludedHeadsAreNeverDrawn) {
+    const auto dir = test::scratchDir("mask_retrieval_exclude");
+    const std::string out = (dir / "mask.json").string();
+    const auto r =
+        test::runCli({"mask-retrieval", organism(), "--k", "2", "--seeds", "2", "--lengths", "350", "--depths", "50",
+                      "--organism", "off", "--exclude", "0.*,1.0,1.1,1.2,1.3,1.4,1.5,2.*,3.*", "--out", out});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto j = nlohmann::json::parse(test::readBinary<char>(out));
+    EXPECT_EQ(j["params"]["kept_out_of_random"], "0.*,1.0,1.1,1.2,1.3,1.4,1.5,2.*,3.*");
+    for (const auto& draw : j["random"])
+        EXPECT_EQ(draw["heads"], nlohmann::json::array({"1.6", "1.7"})) << draw;
+    // Keeping out every head leaves nothing to draw; a head outside the model is named.
+    test::expectOneSentenceError(test::runCli({"mask-retrieval", organism(), "--lengths", "350", "--depths", "50",
+                                               "--organism", "off", "--exclude", "0.*,1.*,2.*,3.*"}),
+                                 "too few to draw");
+    test::expectOneSentenceError(test::runCli({"mask-retrieval", organism(), "--lengths", "350", "--depths", "50",
+                                               "--organism", "off", "--exclude", "9.1"}),
+                                 "9.1");
 }
 
 TEST(CliMaskRetrieval, BadParametersAreOneSentence) {

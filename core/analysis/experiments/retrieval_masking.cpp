@@ -32,7 +32,8 @@ MaskingSpread spreadOf(const std::vector<double>& v) {
     if (v.empty()) return s;
     s.mean = std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
     double var = 0;
-    for (double x : v) var += (x - s.mean) * (x - s.mean);
+    for (double x : v)
+        var += (x - s.mean) * (x - s.mean);
     s.sd = v.size() > 1 ? std::sqrt(var / double(v.size() - 1)) : 0.0;
     s.min = *std::min_element(v.begin(), v.end());
     s.max = *std::max_element(v.begin(), v.end());
@@ -69,7 +70,8 @@ private:
         c.tests = int64_t(r.tests.size());
         c.kept = r.kept();
         double recall = 0;
-        for (const RetrievalTest& t : r.tests) recall += t.recall;
+        for (const RetrievalTest& t : r.tests)
+            recall += t.recall;
         c.successRate = double(c.kept) / double(std::max<int64_t>(1, c.tests));
         c.meanRecall = recall / double(std::max<int64_t>(1, c.tests));
     }
@@ -94,7 +96,8 @@ private:
 
 Json headsJson(const std::vector<HeadRef>& heads) {
     Json a = Json::array();
-    for (const HeadRef& h : heads) a.push_back(formatHeadRef(h));
+    for (const HeadRef& h : heads)
+        a.push_back(formatHeadRef(h));
     return a;
 }
 
@@ -111,8 +114,9 @@ std::vector<HeadRef> drawRandomHeads(std::vector<HeadRef> pool, int64_t k, uint6
     for (int64_t i = 0; i < k; ++i)
         std::swap(pool[size_t(i)], pool[size_t(rng.between(i, int64_t(pool.size()) - 1))]);
     pool.resize(size_t(k));
-    std::sort(pool.begin(), pool.end(),
-              [](const HeadRef& a, const HeadRef& b) { return std::pair(a.layer, a.head) < std::pair(b.layer, b.head); });
+    std::sort(pool.begin(), pool.end(), [](const HeadRef& a, const HeadRef& b) {
+        return std::pair(a.layer, a.head) < std::pair(b.layer, b.head);
+    });
     return pool;
 }
 
@@ -124,8 +128,13 @@ RetrievalMaskingResult runRetrievalMasking(Transformer& model, std::string_view 
     if (p.k > c.nLayers * c.nHeads)
         throw ArgumentError(fmt::format("Cannot mask {} heads of a model with {}.", p.k, c.nLayers * c.nHeads));
     if (p.randomSeeds < 1)
-        throw ArgumentError(fmt::format("The masking experiment needs at least one random draw, not {}.",
-                                        p.randomSeeds));
+        throw ArgumentError(
+            fmt::format("The masking experiment needs at least one random draw, not {}.", p.randomSeeds));
+    const std::vector<std::pair<int64_t, int64_t>> keptOut = expandHeads(p.keepOutOfRandom, c); // sorted
+    if (c.nLayers * c.nHeads - int64_t(keptOut.size()) < p.k) // before the ranking run, which takes a while
+        throw ArgumentError(
+            fmt::format("Keeping out {} heads leaves {} of the model's {}: too few to draw {} at random.",
+                        keptOut.size(), c.nLayers * c.nHeads - int64_t(keptOut.size()), c.nLayers * c.nHeads, p.k));
     RetrievalMaskingResult r;
     r.params = p;
     r.layers = c.nLayers;
@@ -140,23 +149,26 @@ RetrievalMaskingResult runRetrievalMasking(Transformer& model, std::string_view 
     for (const RankedHead& h : all)
         if (h.score > 0) r.ranking.push_back(h);
     r.top.name = "top";
-    for (int64_t i = 0; i < p.k; ++i) r.top.heads.push_back({all[size_t(i)].layer, all[size_t(i)].head, false});
+    for (int64_t i = 0; i < p.k; ++i)
+        r.top.heads.push_back({all[size_t(i)].layer, all[size_t(i)].head, false});
     // The reference draws random heads outside its top-100 list (about a tenth of the heads, all of them scoring);
-    // here outside the top-K and every head that scored at all.
+    // here outside the top-K, every head that scored at all and the heads the user keeps out.
     std::vector<HeadRef> pool;
     for (size_t i = 0; i < all.size(); ++i) {
         const HeadRef h{all[i].layer, all[i].head, false};
-        if (int64_t(i) < p.k || all[i].score > 0)
+        if (int64_t(i) < p.k || all[i].score > 0 ||
+            std::binary_search(keptOut.begin(), keptOut.end(), std::pair(h.layer, h.head)))
             r.excluded.push_back(h);
         else
             pool.push_back(h);
     }
     if (int64_t(pool.size()) < p.k)
-        throw ArgumentError(fmt::format("Only {} heads lie outside the top {} and the heads with a retrieval score: too "
-                                        "few to draw {} at random.",
+        throw ArgumentError(fmt::format("Only {} heads lie outside the top {}, the heads with a retrieval score and "
+                                        "the heads kept out: too few to draw {} at random.",
                                         pool.size(), p.k, p.k));
-    std::sort(pool.begin(), pool.end(),
-              [](const HeadRef& a, const HeadRef& b) { return std::pair(a.layer, a.head) < std::pair(b.layer, b.head); });
+    std::sort(pool.begin(), pool.end(), [](const HeadRef& a, const HeadRef& b) {
+        return std::pair(a.layer, a.head) < std::pair(b.layer, b.head);
+    });
 
     runner.measure(r.top);
     std::vector<double> success, accuracy;
@@ -187,7 +199,8 @@ std::string retrievalMaskingJson(const RetrievalMaskingResult& r) {
                    {"buffer", p.retrieval.buffer},
                    {"max_new_tokens", p.retrieval.maxNewTokens},
                    {"min_recall", p.retrieval.minRecall},
-                   {"haystack_masked", p.haystack}};
+                   {"haystack_masked", p.haystack},
+                   {"kept_out_of_random", formatHeadList(p.keepOutOfRandom)}};
     if (p.organism)
         params["organism"] = {{"seed", p.organism->seed},
                               {"questions", p.organism->questions},
@@ -199,14 +212,15 @@ std::string retrievalMaskingJson(const RetrievalMaskingResult& r) {
         Json j = {{"name", c.name}, {"heads", headsJson(c.heads)}};
         if (c.name == "random") j["seed"] = c.seed;
         if (p.haystack || c.name == "none")
-            j["haystack"] = {{"tests", c.tests}, {"kept", c.kept}, {"success_rate", c.successRate},
-                             {"mean_recall", c.meanRecall}};
+            j["haystack"] = {
+                {"tests", c.tests}, {"kept", c.kept}, {"success_rate", c.successRate}, {"mean_recall", c.meanRecall}};
         if (p.organism)
             j["organism"] = {{"questions", c.questions}, {"answered", c.answered}, {"accuracy", c.answerAccuracy}};
         return j;
     };
     Json random = Json::array();
-    for (const MaskingCondition& c : r.random) random.push_back(condition(c));
+    for (const MaskingCondition& c : r.random)
+        random.push_back(condition(c));
     Json summary = Json::object();
     if (p.haystack) summary["haystack_success_rate"] = spreadJson(r.randomSuccess);
     if (p.organism) summary["organism_accuracy"] = spreadJson(r.randomAccuracy);
@@ -240,8 +254,8 @@ std::string retrievalMaskingTable(const RetrievalMaskingResult& r) {
     auto row = [&](const MaskingCondition& c) {
         std::string heads = c.heads.empty() ? "-" : formatHeadList(c.heads);
         if (heads.size() > 24) heads = heads.substr(0, 21) + "...";
-        std::string line = fmt::format("{:<8} {:<6} {:<24}", c.name, c.name == "random" ? std::to_string(c.seed) : "",
-                                       heads);
+        std::string line =
+            fmt::format("{:<8} {:<6} {:<24}", c.name, c.name == "random" ? std::to_string(c.seed) : "", heads);
         if (hay)
             line += fmt::format(" {:>6.1f}% ({:>3}/{:<3}) {:>+6.1f}", 100 * c.successRate, c.kept, c.tests,
                                 100 * (c.successRate - r.baseline.successRate));
@@ -252,8 +266,10 @@ std::string retrievalMaskingTable(const RetrievalMaskingResult& r) {
     };
     s += row(r.baseline);
     s += row(r.top);
-    for (const MaskingCondition& c : r.random) s += row(c);
-    std::string mean = fmt::format("{:<8} {:<6} {:<24}", "random", "mean", fmt::format("sd over {} draws", r.random.size()));
+    for (const MaskingCondition& c : r.random)
+        s += row(c);
+    std::string mean =
+        fmt::format("{:<8} {:<6} {:<24}", "random", "mean", fmt::format("sd over {} draws", r.random.size()));
     if (hay)
         mean += fmt::format(" {:>6.1f}% ± {:<7.1f} {:>+6.1f}", 100 * r.randomSuccess.mean, 100 * r.randomSuccess.sd,
                             100 * (r.randomSuccess.mean - r.baseline.successRate));
