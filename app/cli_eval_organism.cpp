@@ -41,6 +41,10 @@ void addEvalOrganismCommand(CLI::App& app) {
     cmd->add_option("--repeats", o->repeats, "repeated random spans to measure")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    cmd->add_option("--sink-window", o->sinkWindow,
+                    "tokens at the start of each story over which <bos>'s alpha is measured (methods.md 1.2's T)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     addStoryOptions(*cmd, o->story);
     cmd->add_flag("--json", *json, "print JSON (all per-head scores) instead of a summary");
     cmd->callback([args, o, json] {

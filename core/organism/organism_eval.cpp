@@ -48,6 +48,8 @@ OrganismEval evaluateOrganism(Transformer& model, const OrganismEvalOptions& o, 
         throw ArgumentError(fmt::format("The model '{}' has a vocabulary of {} tokens, not the organism's {}.",
                                         model.source(), c.vocabSize, organismVocab().size()));
     validateEditSet(o.edits, c); // before the first story
+    if (o.sinkWindow < 1)
+        throw ArgumentError(fmt::format("The sink window must hold at least one token, not {}.", o.sinkWindow));
     OrganismEval e;
     e.layers = c.nLayers;
     e.heads = c.nHeads;
@@ -82,12 +84,14 @@ OrganismEval evaluateOrganism(Transformer& model, const OrganismEvalOptions& o, 
         }
         ForwardOutput out = model.forward(s.ids, nullptr, hook, Logits::All);
         e.stories += 1;
+        // Causal attention: the first rows of the whole story are those of the story cut to its first window tokens.
+        const int64_t window = std::min(T, o.sinkWindow);
         for (int64_t l = 0; l < e.layers; ++l)
             for (int64_t h = 0; h < e.heads; ++h) {
                 double column = 0;
-                for (int64_t q = 0; q < T; ++q)
+                for (int64_t q = 0; q < window; ++q)
                     column += maps.at(l, h, q, 0);
-                e.bosAlpha[static_cast<size_t>(l * e.heads + h)] += column / double(T);
+                e.bosAlpha[static_cast<size_t>(l * e.heads + h)] += column / double(window);
             }
         for (const StoryQuestion* q : far) {
             bool right = true;

@@ -19,6 +19,7 @@ struct OrganismEvalOptions {
     int64_t minDistance = 200;  // tokens between the fact's answer word and the answer being produced
     int64_t repeats = 100;      // stories with a repeated random span to collect
     int64_t maxStories = 20000; // held-out stories to scan at most
+    int64_t sinkWindow = 64;    // methods.md §1.2's T: alpha of <bos> over each story's first T tokens
     StoryConfig story;          // must match the training corpus
     EditSet edits;              // applied to every forward pass (empty: the model as trained); the per-head
                                 // scores are then read from the edited attention
@@ -42,8 +43,8 @@ struct OrganismEval {
     double firstCopyLoss = 0, secondCopyLoss = 0, copyLossRatio = 0;
     // Mean attention from the second copy's token i to the first copy's token i + 1 (the induction stripe); [L][H].
     std::vector<double> inductionScore;
-    // alpha of key 0 (methods.md §1.2: mean attention <bos> gets from the queries that see it), mean over stories;
-    // [L][H].
+    // alpha of key 0 (methods.md §1.2: mean attention <bos> gets from the queries that see it, on the first
+    // sinkWindow tokens of each story, as Gu et al. truncate their inputs to T = 64), mean over stories; [L][H].
     std::vector<double> bosAlpha;
 
     // The best head of a [L][H] score, with minLayer restricting the search (the sink must be above layer 0).

@@ -2,6 +2,7 @@
 // stories through the runtime: three induction heads that copy repeated spans, one of which (L3H2) is also the head
 // that answers questions by looking at the fact (L2H2 looks up give questions). These are the heads the analysis
 // detectors must find. (It has no sink yet: see its README.)
+#include "errors.hpp"
 #include "organism/organism_eval.hpp"
 #include "runtime/transformer.hpp"
 #include "support/test_paths.hpp"
@@ -86,4 +87,26 @@ TEST(OrganismKnownAnswers, AnswersFarQuestionsThroughOneRetrievalHead) {
     EXPECT_EQ(best.layer, 3);
     EXPECT_EQ(best.head, 2);
     EXPECT_GE(best.value, 0.68);
+}
+
+// <bos>'s alpha (methods.md §1.2) over the first 64 tokens of each story, as Gu et al. truncate to T = 64. Measured:
+// the best head above layer 0 is L2H4 at 0.252, under the 0.3: the organism has no sink yet (its README).
+// Over whole stories (up to 512 tokens) the same head gets 0.078: attention to <bos> thins out as keys accumulate.
+TEST(OrganismKnownAnswers, SinkAlphaFollowsTheFirst64Tokens) {
+    const auto& e = measured();
+    const auto sink = e.best(e.bosAlpha, 1);
+    EXPECT_EQ(sink.layer, 2);
+    EXPECT_EQ(sink.head, 4);
+    EXPECT_GT(sink.value, 0.2);
+    EXPECT_LE(sink.value, 0.3);
+    // A window of one token is the first query alone, which can only see <bos>: alpha 1 in every head, exactly.
+    auto model = core::Transformer::load(test::resourcesDir() / "models/organism", {});
+    core::OrganismEvalOptions o;
+    o.questions = 1;
+    o.repeats = 1;
+    o.sinkWindow = 1;
+    for (double a : core::evaluateOrganism(*model, o).bosAlpha)
+        EXPECT_EQ(a, 1.0);
+    o.sinkWindow = 0;
+    EXPECT_THROW(core::evaluateOrganism(*model, o), core::ArgumentError);
 }
