@@ -54,7 +54,7 @@ struct RetrievalMaskingResult {
     int64_t layers = 0, heads = 0;
     RetrievalMaskingParams params;
     std::vector<RankedHead> ranking; // heads with a nonzero score in the unmasked run, best first
-    std::vector<HeadRef> excluded;   // never drawn at random: the top-K and every ranked head
+    std::vector<HeadRef> excluded;   // never drawn at random: the top-K, every ranked head and the kept-out ones
     MaskingCondition baseline, top;
     std::vector<MaskingCondition> random; // one per seed
     MaskingSpread randomSuccess, randomAccuracy;
